@@ -1,0 +1,66 @@
+// Tensor backend selection: wasm (default, SIMD), the pure-JS cpu backend, tfjs-node(-gpu) when
+// installed. Asking for a backend that is not available is an error, never a silent fallback.
+import * as tf from "@tensorflow/tfjs-core";
+
+export type BackendName = "auto" | "wasm" | "cpu" | "tensorflow" | "webgpu";
+export const BACKEND_NAMES: readonly BackendName[] = ["auto", "wasm", "cpu", "tensorflow", "webgpu"];
+
+export class BackendUnavailableError extends Error {
+  override name = "BackendUnavailableError";
+}
+
+async function tryWasm(): Promise<boolean> {
+  await import("@tensorflow/tfjs-backend-wasm");
+  return tf.setBackend("wasm");
+}
+
+async function tryCpu(): Promise<boolean> {
+  await import("@tensorflow/tfjs-backend-cpu");
+  return tf.setBackend("cpu");
+}
+
+async function tryTensorflow(): Promise<boolean> {
+  // The package name is built at run time so bundlers and type-checkers do not require it.
+  const candidates = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"];
+  for (const name of candidates) {
+    try {
+      await import(name);
+      if (await tf.setBackend("tensorflow")) return true;
+    } catch {
+      // not installed or libtensorflow missing: try the next one
+    }
+  }
+  return false;
+}
+
+/**
+ * Makes `name` the active tfjs backend of this thread and returns the name actually in use.
+ * "auto" prefers tensorflow (native), then wasm, then cpu.
+ */
+export async function initBackend(name: BackendName): Promise<string> {
+  switch (name) {
+    case "wasm":
+      if (!(await tryWasm())) throw new BackendUnavailableError("--backend wasm: the wasm backend failed to initialise");
+      break;
+    case "cpu":
+      if (!(await tryCpu())) throw new BackendUnavailableError("--backend cpu: the cpu backend failed to initialise");
+      break;
+    case "tensorflow":
+      if (!(await tryTensorflow()))
+        throw new BackendUnavailableError(
+          "--backend tensorflow: @tensorflow/tfjs-node-gpu (or tfjs-node) is not installed or its libtensorflow is missing; " +
+            "install it with `npm install @tensorflow/tfjs-node-gpu` on a machine that can download libtensorflow, or use --backend wasm",
+        );
+      break;
+    case "webgpu":
+      throw new BackendUnavailableError("--backend webgpu: not built yet");
+    case "auto":
+      if (!(await tryTensorflow()) && !(await tryWasm()) && !(await tryCpu()))
+        throw new BackendUnavailableError("--backend auto: no tensor backend could be initialised");
+      break;
+    default:
+      name satisfies never;
+  }
+  await tf.ready();
+  return tf.getBackend();
+}
