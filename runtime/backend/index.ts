@@ -1,5 +1,6 @@
 // Tensor backend selection: wasm (default, SIMD), the pure-JS cpu backend, tfjs-node(-gpu) when
-// installed. Asking for a backend that is not available is an error, never a silent fallback.
+// installed, WebGPU through Dawn (webgpu.ts). Asking for a backend that is not available is an
+// error, never a silent fallback.
 import * as tf from "@tensorflow/tfjs-core";
 
 export type BackendName = "auto" | "wasm" | "cpu" | "tensorflow" | "webgpu";
@@ -19,9 +20,10 @@ async function tryCpu(): Promise<boolean> {
   return tf.setBackend("cpu");
 }
 
-async function tryTensorflow(): Promise<boolean> {
+async function tryTensorflow(
+  candidates: readonly string[] = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"],
+): Promise<boolean> {
   // The package name is built at run time so bundlers and type-checkers do not require it.
-  const candidates = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"];
   for (const name of candidates) {
     try {
       await import(name);
@@ -33,9 +35,16 @@ async function tryTensorflow(): Promise<boolean> {
   return false;
 }
 
+async function tryWebGPUQuietly(): Promise<boolean> {
+  const { autoShouldTryWebGPU, startWebGPU } = await import("./webgpu.ts");
+  if (!autoShouldTryWebGPU()) return false;
+  return (await startWebGPU()).ok;
+}
+
 /**
  * Makes `name` the active tfjs backend of this thread and returns the name actually in use.
- * "auto" prefers tensorflow (native), then wasm, then cpu.
+ * "auto" prefers tfjs-node-gpu (CUDA), then WebGPU where a GPU is likely (webgpu.ts:
+ * autoShouldTryWebGPU; LASP_WEBGPU=1/0 forces), then tfjs-node, then wasm, then cpu.
  */
 export async function initBackend(name: BackendName): Promise<string> {
   switch (name) {
@@ -52,10 +61,20 @@ export async function initBackend(name: BackendName): Promise<string> {
             "install it with `npm install @tensorflow/tfjs-node-gpu` on a machine that can download libtensorflow, or use --backend wasm",
         );
       break;
-    case "webgpu":
-      throw new BackendUnavailableError("--backend webgpu: not built yet");
+    case "webgpu": {
+      const { startWebGPU } = await import("./webgpu.ts");
+      const r = await startWebGPU();
+      if (!r.ok) throw new BackendUnavailableError(`--backend webgpu: ${r.reason}`);
+      break;
+    }
     case "auto":
-      if (!(await tryTensorflow()) && !(await tryWasm()) && !(await tryCpu()))
+      if (
+        !(await tryTensorflow(["@tensorflow/tfjs-node-gpu"])) &&
+        !(await tryWebGPUQuietly()) &&
+        !(await tryTensorflow(["@tensorflow/tfjs-node"])) &&
+        !(await tryWasm()) &&
+        !(await tryCpu())
+      )
         throw new BackendUnavailableError("--backend auto: no tensor backend could be initialised");
       break;
     default:

@@ -1,0 +1,175 @@
+// WebGPU tensor backend in Node: Dawn's `webgpu` binding (Vulkan) drives tfjs-backend-webgpu. One
+// adapter and device per thread (each worker rank calls startWebGPU itself); fails fast, with the
+// reason, where there is no GPU, and never prints Dawn's warnings when the loader is missing.
+import * as tf from "@tensorflow/tfjs-core";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { explainNoAdapter, gatherGpuFacts, gpuLikely, type GpuFacts } from "./webgpu-diagnose.ts";
+
+export interface WebGPUInfo {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  features: string[];
+  limits: Record<string, number>;
+  flags: string[];
+}
+
+export type WebGPUStart = { ok: true; info: WebGPUInfo; device: GPUDevice } | { ok: false; reason: string };
+
+type Binding = { create: (flags: string[]) => GPU; globals: object };
+
+export interface WebGPUOptions {
+  /** Dawn flags; default `backend=vulkan` plus the space-separated LASP_WEBGPU_FLAGS. */
+  flags?: string[];
+  /** Loads Dawn's binding; replaced in tests to act out a missing package. */
+  loadBinding?: () => Promise<Binding>;
+  /** Facts about loader, nodes and ICDs; replaced in tests. */
+  facts?: (dawnDir: string | null) => GpuFacts;
+}
+
+interface Started {
+  info: WebGPUInfo;
+  device: GPUDevice;
+}
+let started: Started | null = null;
+
+const LIMITS_WANTED = [
+  "maxComputeWorkgroupStorageSize",
+  "maxComputeWorkgroupsPerDimension",
+  "maxStorageBufferBindingSize",
+  "maxBufferSize",
+  "maxComputeWorkgroupSizeX",
+  "maxComputeWorkgroupSizeY",
+  "maxComputeInvocationsPerWorkgroup",
+  "maxStorageBuffersPerShaderStage",
+] as const;
+const FEATURES_WANTED = ["timestamp-query", "subgroups", "shader-f16"];
+
+export function defaultFlags(env: NodeJS.ProcessEnv = process.env): string[] {
+  const extra = (env["LASP_WEBGPU_FLAGS"] ?? "").split(/\s+/).filter((s) => s.length > 0);
+  return extra.some((f) => f.startsWith("backend=")) ? extra : ["backend=vulkan", ...extra];
+}
+
+/** Folder of dawn.node for this platform, or null when the `webgpu` package is not installed. */
+export function dawnDir(): string | null {
+  try {
+    const main = createRequire(import.meta.url).resolve("webgpu");
+    return join(dirname(main), "dist", `${process.platform}-${process.arch}`);
+  } catch {
+    return null;
+  }
+}
+
+async function loadDawn(): Promise<Binding> {
+  return (await import("webgpu")) as unknown as Binding;
+}
+
+/** tfjs-backend-webgpu looks for these at evaluation time; Node 20 has no `navigator`. */
+function installGlobals(globals: object, gpu: GPU): void {
+  const g = globalThis as Record<string, unknown>;
+  for (const [k, v] of Object.entries(globals)) if (!(k in g)) g[k] = v;
+  const nav = g["navigator"] as Record<string, unknown> | undefined;
+  if (nav === undefined) {
+    Object.defineProperty(globalThis, "navigator", { value: { gpu }, configurable: true, writable: true });
+  } else if (nav["gpu"] === undefined) {
+    Object.defineProperty(nav, "gpu", { value: gpu, configurable: true, writable: true });
+  }
+}
+
+function describe(adapter: GPUAdapter, device: GPUDevice, flags: string[]): WebGPUInfo {
+  const i = adapter.info;
+  const limits: Record<string, number> = {};
+  for (const k of LIMITS_WANTED) limits[k] = Number(device.limits[k]);
+  return {
+    vendor: i.vendor,
+    architecture: i.architecture,
+    device: i.device,
+    description: i.description,
+    features: [...device.features].map(String).sort(),
+    limits,
+    flags,
+  };
+}
+
+async function openDevice(gpu: GPU, facts: GpuFacts, flags: string[]): Promise<WebGPUStart> {
+  const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+  if (adapter === null) return { ok: false, reason: explainNoAdapter(facts) };
+  const requiredLimits: Record<string, number> = {};
+  for (const k of LIMITS_WANTED) requiredLimits[k] = Number(adapter.limits[k]);
+  const requiredFeatures = FEATURES_WANTED.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
+  const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
+  device.onuncapturederror = (e: GPUUncapturedErrorEvent) => console.error(`webgpu: uncaptured error: ${e.error.message}`);
+  void device.lost.then((l) => {
+    if (l.reason !== "destroyed") console.error(`webgpu: device lost (${l.reason}): ${l.message}`);
+  });
+  return { ok: true, info: describe(adapter, device, flags), device };
+}
+
+/**
+ * Opens this thread's GPU device and makes tfjs's webgpu backend (on that device) the active backend.
+ * Returns the reason instead of throwing when the binding, the loader or an adapter is missing.
+ */
+export async function startWebGPU(opts: WebGPUOptions = {}): Promise<WebGPUStart> {
+  if (started !== null) {
+    await tf.setBackend("webgpu");
+    return { ok: true, ...started };
+  }
+  let binding: Binding;
+  try {
+    binding = await (opts.loadBinding ?? loadDawn)();
+  } catch (e) {
+    return {
+      ok: false,
+      reason:
+        `the optional package \`webgpu\` (Dawn's Node binding) is missing or its ${process.platform}-${process.arch} ` +
+        `binary failed to load (${(e as Error).message.split("\n")[0]}). Install it with \`npm install webgpu\` ` +
+        "(dawn.node needs glibc 2.34 or newer), or run on the CPU with --backend wasm",
+    };
+  }
+  const facts = (opts.facts ?? gatherGpuFacts)(dawnDir());
+  // Without a loader Dawn only prints a warning and finds nothing: skip it, stay quiet.
+  if (facts.vulkanLoader === null) return { ok: false, reason: explainNoAdapter(facts) };
+  const flags = opts.flags ?? defaultFlags();
+  const gpu = binding.create(flags);
+  const opened = await openDevice(gpu, facts, flags);
+  if (!opened.ok) return opened;
+  installGlobals(binding.globals, gpu);
+  await registerTfjsBackend(opened.device, opened.info);
+  started = { info: opened.info, device: opened.device };
+  return opened;
+}
+
+async function registerTfjsBackend(device: GPUDevice, info: WebGPUInfo): Promise<void> {
+  const { WebGPUBackend } = await import("@tensorflow/tfjs-backend-webgpu");
+  // The package registers its own factory (which would open a second device): replace it.
+  if (tf.findBackendFactory("webgpu") !== null) tf.removeBackend("webgpu");
+  const adapterInfo = { vendor: info.vendor, architecture: info.architecture } as unknown as GPUAdapterInfo;
+  tf.registerBackend("webgpu", () => new WebGPUBackend(device, adapterInfo), 3);
+  if (!(await tf.setBackend("webgpu"))) throw new Error("webgpu: tfjs failed to initialise the webgpu backend");
+  // Send every op to the GPU: small ops otherwise run on the CPU and force read-backs.
+  tf.env().set("WEBGPU_CPU_FORWARD", false);
+}
+
+/** Whether `--backend auto` should try WebGPU: LASP_WEBGPU=1/0 forces it; else a loader and a GPU node must exist. */
+export function autoShouldTryWebGPU(env: NodeJS.ProcessEnv = process.env, facts?: GpuFacts): boolean {
+  const force = env["LASP_WEBGPU"];
+  if (force === "0") return false;
+  if (force === "1") return true;
+  if (dawnDir() === null) return false;
+  return gpuLikely(facts ?? gatherGpuFacts(dawnDir(), env));
+}
+
+/** The device and adapter description of this thread, once started. */
+export function webgpuInfo(): WebGPUInfo | null {
+  return started?.info ?? null;
+}
+
+/** Destroys this thread's device so Node can exit (a live device keeps the event loop alive). */
+export function stopWebGPU(): void {
+  if (started === null) return;
+  if (tf.findBackendFactory("webgpu") !== null) tf.removeBackend("webgpu");
+  started.device.destroy();
+  started = null;
+}
