@@ -1,0 +1,106 @@
+// Intra-segment linear attention, forward and backward: each local segment alone, as if no token came
+// before it. Causal: blocked — a masked diagonal tile per block plus the state carried serially from
+// the earlier blocks of the same segment. Bidirectional: q (K_seg^T V_seg). Segments never mix.
+import * as tf from "@tensorflow/tfjs-core";
+import { blockCum, blockMaps, fromBlocks, grid, stackBlocks, toBlocks, type BlockGrid } from "./blocks.ts";
+import { logDecay, sliceTokens } from "./decay.ts";
+import { diagBackward, diagForward } from "./diag.ts";
+import { prefixFold, suffixFold } from "./fold.ts";
+import { spanReadBwdQ, spanRead, spanReadGrad, spanState, spanWriteBwd } from "./span.ts";
+import { checkTokens, segRanges, tidyRecord, type LaGrads, type LaOpts, type Tensor } from "./types.ts";
+
+function zeroState(bh: number, dk: number, dv: number): Tensor {
+  return tf.zeros([bh, dk, dv]);
+}
+
+function intraCausalSeg(q: Tensor, k: Tensor, v: Tensor, l: Tensor | null, gr: BlockGrid): Tensor {
+  const [q4, k4, v4] = [toBlocks(q, gr), toBlocks(k, gr), toBlocks(v, gr)];
+  const c4 = blockCum(l, gr);
+  let o4 = diagForward(q4, k4, v4, c4);
+  if (gr.nb > 1) {
+    const maps = blockMaps(spanState(k4, v4, c4), c4, gr);
+    const pIn = stackBlocks(prefixFold(maps, zeroState(gr.bh, q.shape[2]!, v.shape[2]!)), gr);
+    o4 = tf.add(o4, spanRead(q4, c4, pIn));
+  }
+  return fromBlocks(o4, gr);
+}
+
+/** O_intra [BH, C, dv]: every segment's own causal (or bidirectional) attention. */
+export function laIntra(q: Tensor, k: Tensor, v: Tensor, g: Tensor | null, opts: LaOpts): Tensor {
+  const [bh, c] = checkTokens(opts, g, q, k, v);
+  return tf.tidy(() => {
+    const l = logDecay(g, opts.lambdas, bh, c);
+    const parts: Tensor[] = [];
+    for (const [off, len] of segRanges(opts.segLens)) {
+      if (len === 0) continue;
+      const [qs, ks, vs] = [sliceTokens(q, off, len), sliceTokens(k, off, len), sliceTokens(v, off, len)];
+      if (!opts.causal) parts.push(tf.matMul(qs, tf.matMul(ks, vs, true, false)));
+      else parts.push(intraCausalSeg(qs, ks, vs, l ? sliceTokens(l, off, len) : null, grid(bh, len, opts.block)));
+    }
+    return parts.length > 0 ? tf.concat(parts, 1) : tf.zeros([bh, 0, v.shape[2]!]);
+  });
+}
+
+interface SegGrads {
+  dq: Tensor;
+  dk: Tensor;
+  dv: Tensor;
+}
+
+function bwdCausalSeg(q: Tensor, k: Tensor, v: Tensor, l: Tensor | null, dO: Tensor, gr: BlockGrid): SegGrads {
+  const [q4, k4, v4, dO4] = [toBlocks(q, gr), toBlocks(k, gr), toBlocks(v, gr), toBlocks(dO, gr)];
+  const c4 = blockCum(l, gr);
+  let { dq, dk, dv } = diagBackward(q4, k4, v4, c4, dO4);
+  if (gr.nb > 1) {
+    const zero = zeroState(gr.bh, q.shape[2]!, v.shape[2]!);
+    const maps = blockMaps(spanState(k4, v4, c4), c4, gr);
+    dq = tf.add(dq, spanReadBwdQ(dO4, c4, stackBlocks(prefixFold(maps, zero), gr)));
+    const dmaps = blockMaps(spanReadGrad(q4, c4, dO4), c4, gr);
+    const w = spanWriteBwd(k4, v4, c4, stackBlocks(suffixFold(dmaps, zero), gr));
+    dk = tf.add(dk, w.dk);
+    dv = tf.add(dv, w.dv);
+  }
+  return { dq: fromBlocks(dq, gr), dk: fromBlocks(dk, gr), dv: fromBlocks(dv, gr) };
+}
+
+function bwdBidirSeg(q: Tensor, k: Tensor, v: Tensor, dO: Tensor): SegGrads {
+  const m = tf.matMul(k, v, true, false);
+  const d = tf.matMul(q, dO, true, false);
+  return { dq: tf.matMul(dO, m, false, true), dk: tf.matMul(v, d, false, true), dv: tf.matMul(k, d) };
+}
+
+/**
+ * Gradients of laIntra given dO [BH, C, dv]. With gates, dg is the intra part of the gradient w.r.t.
+ * the log-gates: the reverse cumulative sum, within each segment, of q*dq - k*dk (GLA identity).
+ */
+export function laBwdIntra(q: Tensor, k: Tensor, v: Tensor, g: Tensor | null, dO: Tensor, opts: LaOpts): LaGrads {
+  const [bh, c] = checkTokens(opts, g, q, k, v, dO);
+  return tidyRecord(() => {
+    const l = logDecay(g, opts.lambdas, bh, c);
+    const parts: SegGrads[] = [];
+    for (const [off, len] of segRanges(opts.segLens)) {
+      if (len === 0) continue;
+      const [qs, ks, vs, ds] = [q, k, v, dO].map((x) => sliceTokens(x, off, len)) as [Tensor, Tensor, Tensor, Tensor];
+      parts.push(
+        opts.causal
+          ? bwdCausalSeg(qs, ks, vs, l ? sliceTokens(l, off, len) : null, ds, grid(bh, len, opts.block))
+          : bwdBidirSeg(qs, ks, vs, ds),
+      );
+    }
+    const cat = (f: (s: SegGrads) => Tensor, d: number): Tensor =>
+      parts.length > 0 ? tf.concat(parts.map(f), 1) : tf.zeros([bh, 0, d]);
+    const dq = cat((s) => s.dq, q.shape[2]!);
+    const dk = cat((s) => s.dk, k.shape[2]!);
+    const dv = cat((s) => s.dv, v.shape[2]!);
+    return { dq, dk, dv, dg: g ? gateGradFromQK(q, dq, k, dk, opts) : null };
+  });
+}
+
+/** Reverse cumulative sum, within each segment, of q*dq - k*dk: the log-gate gradient of the terms. */
+export function gateGradFromQK(q: Tensor, dq: Tensor, k: Tensor, dk: Tensor, opts: LaOpts): Tensor {
+  const x = tf.sub(tf.mul(q, dq), tf.mul(k, dk));
+  const parts: Tensor[] = [];
+  for (const [off, len] of segRanges(opts.segLens))
+    if (len > 0) parts.push(tf.cumsum(sliceTokens(x, off, len), 1, false, true));
+  return parts.length > 0 ? tf.concat(parts, 1) : tf.zeros(x.shape);
+}
