@@ -58,7 +58,7 @@ describe("checkpoint", () => {
     const dir = saveCheckpoint(root, H, state(4));
     const f = path.join(dir, "weights.safetensors");
     const b = fs.readFileSync(f);
-    b[b.length - 5] ^= 0x40;
+    b[b.length - 5] = b[b.length - 5]! ^ 0x40;
     fs.writeFileSync(f, b);
     expect(() => loadCheckpoint(root, H)).toThrow(new RegExp(`checkpoint file .*step-00000004/weights\\.safetensors is corrupted: sha256 [0-9a-f]{64}, the manifest says`));
   });
