@@ -27,6 +27,8 @@ export interface WebGPUOptions {
   loadBinding?: () => Promise<Binding>;
   /** Facts about loader, nodes and ICDs; replaced in tests. */
   facts?: (dawnDir: string | null) => GpuFacts;
+  /** BatchMatMul kernel: the tiled WGSL one (wgsl/matmul-tiled.ts) or tfjs's; default LASP_WEBGPU_MATMUL or "tiled". */
+  matmul?: "tiled" | "tfjs";
 }
 
 interface Started {
@@ -128,15 +130,19 @@ export async function startWebGPU(opts: WebGPUOptions = {}): Promise<WebGPUStart
         "(dawn.node needs glibc 2.34 or newer), or run on the CPU with --backend wasm",
     };
   }
-  const facts = (opts.facts ?? gatherGpuFacts)(dawnDir());
-  // Without a loader Dawn only prints a warning and finds nothing: skip it, stay quiet.
-  if (facts.vulkanLoader === null) return { ok: false, reason: explainNoAdapter(facts) };
   const flags = opts.flags ?? defaultFlags();
+  const facts = (opts.facts ?? gatherGpuFacts)(dawnDir());
+  // Without a loader Dawn only prints a warning and finds nothing: skip it, stay quiet. (Dawn's
+  // `backend=null` device, which compiles shaders but computes nothing, needs no loader.)
+  const vulkan = !flags.some((f) => f.startsWith("backend=") && f !== "backend=vulkan");
+  if (vulkan && facts.vulkanLoader === null) return { ok: false, reason: explainNoAdapter(facts) };
   const gpu = binding.create(flags);
   const opened = await openDevice(gpu, facts, flags);
   if (!opened.ok) return opened;
   installGlobals(binding.globals, gpu);
   await registerTfjsBackend(opened.device, opened.info);
+  const matmul = opts.matmul ?? (process.env["LASP_WEBGPU_MATMUL"] === "tfjs" ? "tfjs" : "tiled");
+  if (matmul === "tiled") (await import("./wgsl/matmul-tiled.ts")).installTiledMatmul();
   started = { info: opened.info, device: opened.device };
   return opened;
 }
