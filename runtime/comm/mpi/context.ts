@@ -1,0 +1,57 @@
+// The MPI launcher side of a rank: under `mpirun -np sp*dp`, each process builds the same RankContext
+// as the worker-thread launcher (world / sp / dp communicators, post), so the executor runs unchanged.
+import type { Communicator } from "../communicator.ts";
+import { loadMpi, type MpiBinding } from "./binding.ts";
+import { installFatalHandlers } from "./fatal.ts";
+import { defaultMpiTimeoutMs, MpiCommunicator } from "./mpi-communicator.ts";
+
+/** Same shape as runtime/comm/context.ts RankContext. */
+export interface MpiRankContext {
+  rank: number;
+  world: Communicator;
+  sp: Communicator;
+  dp: Communicator;
+  /** writes one JSON line `{"rank":R,"post":msg}` on stdout, for whoever reads mpirun's output */
+  post(msg: unknown): void;
+}
+
+export interface MpiRankOptions {
+  /** wait limit of every communicator (default LASP_COMM_TIMEOUT_MS, else 120 s) */
+  timeoutMs?: number;
+  /** abort the whole job on an uncaught error or a non-zero exit (default true) */
+  fatalHandlers?: boolean;
+}
+
+/**
+ * Initializes MPI and splits the world into the sp x dp mesh: world rank = dpIndex * sp + spIndex,
+ * SP groups are consecutive ranks (color dpIndex, key spIndex), DP groups stride sp.
+ */
+export async function mpiRankContext(sp: number, dp: number, opts: MpiRankOptions = {}): Promise<MpiRankContext> {
+  const mpi = loadMpi();
+  const info = mpi.init();
+  if (opts.fatalHandlers ?? true) installFatalHandlers(mpi, info.rank);
+  if (info.size !== sp * dp) {
+    throw new Error(`rank ${info.rank}: mpirun started ${info.size} ranks but the mesh sp=${sp} x dp=${dp} needs ${sp * dp} (mpirun -np ${sp * dp})`);
+  }
+  const timeoutMs = opts.timeoutMs ?? defaultMpiTimeoutMs();
+  const spIndex = info.rank % sp;
+  const dpIndex = Math.floor(info.rank / sp);
+  const c = { worldRank: info.rank, timeoutMs };
+  const spComm = mpi.commSplit(0, dpIndex, spIndex);
+  const dpComm = mpi.commSplit(0, spIndex, dpIndex);
+  const rank = info.rank;
+  return {
+    rank,
+    world: new MpiCommunicator(mpi, 0, "world", c),
+    sp: new MpiCommunicator(mpi, spComm, "sp", c),
+    dp: new MpiCommunicator(mpi, dpComm, "dp", c),
+    post(msg: unknown): void {
+      process.stdout.write(JSON.stringify({ rank, post: msg }) + "\n");
+    },
+  };
+}
+
+/** MPI_Finalize when initialized (collective: every rank calls it once at the end). */
+export function mpiFinalize(mpi: MpiBinding = loadMpi()): void {
+  if (mpi.state() === "initialized") mpi.finalize();
+}
