@@ -59,7 +59,7 @@ export function oracle(c: Case): Result {
   return { o: oracleForward(c.x), ...oracleBackward(c.x, c.dO) };
 }
 
-/** max |got - ref| / max |ref| */
+/** max |got - ref| / max |ref| (absolute when the reference is all zeros, e.g. dg of one token) */
 export function relErr(got: ArrayLike<number>, ref: ArrayLike<number>): number {
   let num = 0;
   let den = 0;
@@ -67,7 +67,7 @@ export function relErr(got: ArrayLike<number>, ref: ArrayLike<number>): number {
     num = Math.max(num, Math.abs(got[i]! - ref[i]!));
     den = Math.max(den, Math.abs(ref[i]!));
   }
-  return num / den;
+  return den > 0 ? num / den : num;
 }
 
 /** Largest relative error over o and every gradient. */
