@@ -1,0 +1,49 @@
+// Dawn's null device (no GPU, no Vulkan) compiles and validates every WGSL pipeline but computes
+// nothing: it proves the setup path and that each tiled-matmul variant is valid WGSL for Dawn.
+import * as tf from "@tensorflow/tfjs-core";
+import { afterAll, describe, expect, it } from "vitest";
+import { startWebGPU, stopWebGPU, webgpuInfo } from "../../runtime/backend/webgpu.ts";
+import { setTiledMatmulEnabled, tiledMatmulCalls } from "../../runtime/backend/wgsl/matmul-tiled.ts";
+
+describe("webgpu on Dawn's null device", () => {
+  afterAll(() => stopWebGPU());
+
+  it("starts, registers the tfjs backend and compiles the tiled matmul in every variant", async () => {
+    const r = await startWebGPU({ flags: ["backend=null"] });
+    if (!r.ok) throw new Error(r.reason);
+    expect(tf.getBackend()).toBe("webgpu");
+    expect(webgpuInfo()?.flags).toEqual(["backend=null"]);
+    expect(tf.env().getBool("WEBGPU_CPU_FORWARD")).toBe(false);
+    const device = r.device;
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[130, 70], [70, 257], false, false],
+      [[3, 70, 130], [3, 70, 257], true, false],
+      [[129, 333], [65, 333], false, true],
+      [[2, 64, 300], [290, 64], true, true],
+      [[1024, 256], [256, 1024], false, false],
+    ];
+    const before = tiledMatmulCalls();
+    device.pushErrorScope("validation");
+    for (const [as, bs, ta, tb] of cases) {
+      const y = tf.matMul(tf.ones(as), tf.ones(bs), ta, tb);
+      await y.data();
+      y.dispose();
+    }
+    const err = await device.popErrorScope();
+    expect(err?.message ?? null).toBeNull();
+    expect(tiledMatmulCalls() - before).toBe(cases.length);
+  });
+
+  it("falls back to tfjs's kernel when the tiled one is switched off", async () => {
+    const before = tiledMatmulCalls();
+    setTiledMatmulEnabled(false);
+    try {
+      const y = tf.matMul(tf.ones([256, 256]), tf.ones([256, 256]));
+      await y.data();
+      expect(y.shape).toEqual([256, 256]);
+    } finally {
+      setTiledMatmulEnabled(true);
+    }
+    expect(tiledMatmulCalls()).toBe(before);
+  });
+});
