@@ -5,7 +5,10 @@
 export const val = (tag: number, r: number, i: number): number => tag * 100 + r * 1000 + (i % 997);
 
 export function fill(tag: number, r: number, n: number, offset = 0): Float32Array {
-  return Float32Array.from({ length: n }, (_, i) => val(tag, r, i + offset));
+  const out = new Float32Array(n);
+  const base = tag * 100 + r * 1000;
+  for (let i = 0, m = offset % 997; i < n; i++, m = m === 996 ? 0 : m + 1) out[i] = base + m;
+  return out;
 }
 
 /** Uneven all_gather / reduce_scatter parts of a group of W: rank r gets 2r + 3 (or 0 for r = 1 when W > 2). */

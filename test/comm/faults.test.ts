@@ -1,0 +1,66 @@
+// Faults under launchRanks: a rank that throws, exits, returns early, skips a collective, stalls or
+// overflows the arena makes launchRanks reject with ONE CommError naming it, and no thread is left hanging.
+import { describe, expect, it } from "vitest";
+import { CommError } from "../../runtime/comm/communicator.ts";
+import { launchRanks } from "../../runtime/comm/threads/launch.ts";
+import type { FaultArgs } from "./ranks/faults.ts";
+
+const entry = new URL("./ranks/faults.ts", import.meta.url);
+const run = (sp: number, args: FaultArgs, timeoutMs = 20_000, capacityBytes?: number): Promise<number[]> =>
+  launchRanks<number>({ sp, dp: 1, entry, args, timeoutMs, ...(capacityBytes === undefined ? {} : { capacityBytes }) });
+
+async function failure(p: Promise<unknown>): Promise<CommError> {
+  const e: unknown = await p.then(
+    () => null,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(CommError);
+  return e as CommError;
+}
+
+describe("launchRanks faults", () => {
+  it("a clean run returns every rank's result in rank order", async () => {
+    const W = 3;
+    const res = await run(W, { mode: "none", who: 0, step: 0, steps: 4 });
+    // step k gathers (r + k) from each rank r: sum_k (3 + 3k) = 12 + 18
+    expect(res).toEqual([30, 30, 30]);
+  });
+
+  it("a rank that throws at step k: rejects naming the rank, its error and what it was doing", { timeout: 15_000 }, async () => {
+    const e = await failure(run(3, { mode: "throw", who: 2, step: 3, steps: 6 }));
+    expect(e.rank).toBe(2);
+    expect(e.message).toContain("rank 2 threw Error: boom at step 3");
+    expect(e.message).toContain("all_gather 'step2'");
+  });
+
+  it("a rank whose worker calls process.exit: rejects naming the rank and its last collective", { timeout: 15_000 }, async () => {
+    const e = await failure(run(2, { mode: "exit", who: 1, step: 2, steps: 5 }));
+    expect(e.rank).toBe(1);
+    expect(e.message).toMatch(/rank 1 exited with code 3 .*all_gather 'step1'/);
+  });
+
+  it("a rank that returns early: the others time out naming the collective and the missing rank", { timeout: 15_000 }, async () => {
+    const e = await failure(run(3, { mode: "return", who: 1, step: 2, steps: 4 }, 400));
+    expect(e.message).toMatch(/timeout after 400 ms in all_gather 'step2' on world: world rank 1 \(world 1\) has not started it/);
+    expect(e.label).toBe("step2");
+    expect([0, 2]).toContain(e.rank);
+  });
+
+  it("a rank that skips one collective: a mismatch error naming both collectives", { timeout: 15_000 }, async () => {
+    const e = await failure(run(2, { mode: "skip", who: 0, step: 1, steps: 4 }));
+    expect(e.message).toMatch(/differs across ranks: this rank is at all_gather 'step[12]', world rank [01] \(world [01]\) is at all_gather 'step[12]'/);
+  });
+
+  it("a rank stalled outside any collective: the others time out", { timeout: 15_000 }, async () => {
+    const e = await failure(run(2, { mode: "stall", who: 1, step: 1, steps: 3 }, 300));
+    expect(e.rank).toBe(0);
+    expect(e.message).toContain("timeout after 300 ms in all_gather 'step1'");
+  });
+
+  it("a message larger than the arena: CommError naming capacityBytes", { timeout: 15_000 }, async () => {
+    const e = await failure(run(2, { mode: "oversize", who: 1, step: 1, steps: 3 }, 20_000, 1 << 20));
+    expect(e.rank).toBe(1);
+    expect(e.message).toContain("message of 4194304 bytes exceeds the arena capacity of 1048576 bytes");
+    expect(e.message).toContain("capacityBytes");
+  });
+});

@@ -1,0 +1,29 @@
+// Rank module for the fault tests: a loop of all_gathers where one rank misbehaves at step k
+// (throws, exits the thread, returns early, skips one collective, or sends more than the arena holds).
+import type { RankContext } from "../../../runtime/comm/context.ts";
+
+export interface FaultArgs {
+  mode: "throw" | "exit" | "return" | "skip" | "oversize" | "stall" | "none";
+  who: number;
+  step: number;
+  steps: number;
+}
+
+export async function rankMain(ctx: RankContext, a: FaultArgs): Promise<number> {
+  const c = ctx.world;
+  let acc = 0;
+  for (let k = 0; k < a.steps; k++) {
+    if (ctx.rank === a.who && k === a.step) {
+      if (a.mode === "throw") throw new Error(`boom at step ${k}`);
+      if (a.mode === "exit") process.exit(3);
+      if (a.mode === "return") return -1;
+      if (a.mode === "skip") continue;
+      if (a.mode === "oversize") await c.startAllReduce(new Float32Array(1 << 20), `step${k}`).wait();
+      // never resolves, while the thread stays alive (a timer keeps the event loop busy)
+      if (a.mode === "stall") await new Promise(() => setInterval(() => {}, 1000));
+    }
+    const got = await c.startAllGather(new Float32Array([ctx.rank + k]), `step${k}`).wait();
+    acc += got.reduce((s, x) => s + x, 0);
+  }
+  return acc;
+}
