@@ -9,6 +9,16 @@ import { prefixFold, suffixFold } from "./fold.ts";
 import { spanReadBwdQ, spanRead, spanReadGrad, spanState, spanWriteBwd } from "./span.ts";
 import { checkTokens, segRanges, tidyRecord, type LaGrads, type LaOpts, type Tensor } from "./types.ts";
 
+/**
+ * Per-key-dim gates make the diagonal tile a [X, b, b, dk] tensor (exact pairwise decays in log space);
+ * the tile is capped at GATED_TILE tokens so that tensor stays small, the rest going through block states.
+ */
+export const GATED_TILE = 16;
+
+function tileSize(opts: LaOpts, g: Tensor | null): number {
+  return g ? Math.min(opts.block, GATED_TILE) : opts.block;
+}
+
 function zeroState(bh: number, dk: number, dv: number): Tensor {
   return tf.zeros([bh, dk, dv]);
 }
@@ -35,7 +45,7 @@ export function laIntra(q: Tensor, k: Tensor, v: Tensor, g: Tensor | null, opts:
       if (len === 0) continue;
       const [qs, ks, vs] = [sliceTokens(q, off, len), sliceTokens(k, off, len), sliceTokens(v, off, len)];
       if (!opts.causal) parts.push(tf.matMul(qs, tf.matMul(ks, vs, true, false)));
-      else parts.push(intraCausalSeg(qs, ks, vs, l ? sliceTokens(l, off, len) : null, grid(bh, len, opts.block)));
+      else parts.push(intraCausalSeg(qs, ks, vs, l ? sliceTokens(l, off, len) : null, grid(bh, len, tileSize(opts, g))));
     }
     return parts.length > 0 ? tf.concat(parts, 1) : tf.zeros([bh, 0, v.shape[2]!]);
   });
@@ -83,7 +93,7 @@ export function laBwdIntra(q: Tensor, k: Tensor, v: Tensor, g: Tensor | null, dO
       const [qs, ks, vs, ds] = [q, k, v, dO].map((x) => sliceTokens(x, off, len)) as [Tensor, Tensor, Tensor, Tensor];
       parts.push(
         opts.causal
-          ? bwdCausalSeg(qs, ks, vs, l ? sliceTokens(l, off, len) : null, ds, grid(bh, len, opts.block))
+          ? bwdCausalSeg(qs, ks, vs, l ? sliceTokens(l, off, len) : null, ds, grid(bh, len, tileSize(opts, g)))
           : bwdBidirSeg(qs, ks, vs, ds),
       );
     }
