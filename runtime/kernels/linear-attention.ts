@@ -28,7 +28,8 @@
 //   contribution (all posK < all posQ: call it per local segment); laCrossBwd(..., dO, causal) -> {dq, dk, dv}.
 //   No gates in the ring. Own-chunk diagonal: laIntra / laBwdIntra.
 // Numerics: intra is blocked by opts.block (tail block shorter, never dropped); every decay is exp of a
-// log-space difference <= 0 taken from the chunk or block start; the diagonal tile is masked (s <= r).
+// log-space difference <= 0 taken from the chunk or block start; the diagonal tile is masked (s <= r);
+// with gates the tile (exact per-dim pairwise decays, [X,b,b,dk]) is min(block, GATED_TILE=16) tokens.
 export type { LaGrads, LaOpts } from "./linear/types.ts";
 export { laState, laBwdState } from "./linear/state.ts";
 export { laIntra, laBwdIntra } from "./linear/intra.ts";
