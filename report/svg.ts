@@ -45,7 +45,7 @@ export function fmtNum(x: number): string {
 export function lineChart(series: readonly Series[], o: ChartOptions): string {
   const W = o.width ?? 640;
   const H = o.height ?? 280;
-  const m = { l: 64, r: 16, t: 30, b: 42 };
+  const m = { l: 64, r: 16, t: series.length > 1 ? 44 : 30, b: 42 }; // room for a legend row
   const pts = series.map((s) => s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)));
   const all = pts.flat();
   let [x0, x1] = all.length ? [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))] : [0, 1];
@@ -77,8 +77,8 @@ export function lineChart(series: readonly Series[], o: ChartOptions): string {
     out.push(`<polyline fill="none" stroke="${esc(s.color)}" stroke-width="1.6" points="${p}"><title>${esc(s.name)}</title></polyline>`);
     if (series.length > 1) {
       const lx = m.l + 10 + i * 140;
-      out.push(`<rect x="${lx}" y="${m.t + 6}" width="12" height="3" fill="${esc(s.color)}"/>`);
-      out.push(`<text x="${lx + 16}" y="${m.t + 11}" class="tick">${esc(s.name)}</text>`);
+      out.push(`<rect x="${lx}" y="28" width="12" height="3" fill="${esc(s.color)}"/>`);
+      out.push(`<text x="${lx + 16}" y="33" class="tick">${esc(s.name)}</text>`);
     }
   });
   out.push("</svg>");

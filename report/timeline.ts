@@ -53,7 +53,7 @@ export function timelineSvg(events: readonly TimelineEvent[], width = 960): stri
     out.push(`<text x="${x}" y="${H - m.b + 16}" text-anchor="middle" class="tick">${fmtNum(t)}</text>`);
   }
   const bar = (x0: number, x1: number, y: number, h: number, color: string, tip: string, opacity = 1) =>
-    `<rect x="${sx(x0).toFixed(2)}" y="${y}" width="${Math.max(0.8, sx(x1) - sx(x0)).toFixed(2)}" height="${h}" fill="${color}" fill-opacity="${opacity}" class="ev"><title>${esc(tip)}</title></rect>`;
+    `<rect x="${sx(x0).toFixed(2)}" y="${y}" width="${Math.max(0.8, sx(x1) - sx(x0)).toFixed(2)}" height="${h}" fill="${color}" fill-opacity="${opacity}" stroke="#fff" stroke-width="0.6" class="ev"><title>${esc(tip)}</title></rect>`;
   const tipOf = (kind: string, label: string, layer: number | null, t0: number, t1: number) =>
     `${kind} ${label}${layer !== null ? ` (layer ${layer})` : ""}: ${fmtNum(t0)}..${fmtNum(t1)} s (${fmtNum(t1 - t0)} s)`;
   ranks.forEach((r, i) => {
