@@ -26,7 +26,7 @@ function layout(x: tf.Tensor2D, halo: tf.Tensor2D, w: tf.Tensor2D, opts: ConvOpt
   const kc = w.shape[0];
   if (!Number.isInteger(c) || w.shape[1] !== dm) throw new Error(`causalConv: x [${x.shape}] w [${w.shape}] batch ${b}`);
   const lens = opts.segLens ?? [c];
-  if (lens.reduce((s, l) => s + l, 0) !== c) throw new Error(`causalConv: segments ${lens} do not sum to ${c}`);
+  if (lens.some((x) => !Number.isInteger(x) || x < 0) || lens.reduce((s, x) => s + x, 0) !== c) throw new Error(`causalConv: segments ${lens} do not sum to ${c}`);
   if (halo.shape[0] !== b * lens.length * (kc - 1) || halo.shape[1] !== dm)
     throw new Error(`causalConv: halo [${halo.shape}] for batch ${b}, ${lens.length} segments, kernel ${kc}`);
   let off = 0;
