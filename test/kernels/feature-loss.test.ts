@@ -35,7 +35,7 @@ describe("feature maps on [BH, C, d] (d = 5)", () => {
     const k = randArray(d, 53);
     const pq = featureForward("taylor2", ten(q, [1, 1, d]) as tf.Tensor3D).dataSync();
     const pk = featureForward("taylor2", ten(k, [1, 1, d]) as tf.Tensor3D).dataSync();
-    const got = pq.reduce((s, v, i) => s + v * pk[i]!, 0);
+    const got = Array.from(pq).reduce((s, v, i) => s + v * pk[i]!, 0);
     const qk = q.reduce((s, v, i) => s + v * k[i]!, 0);
     expect(Math.abs(got - (1 + qk / Math.sqrt(d) + (qk * qk) / (2 * d)))).toBeLessThan(1e-5);
   });
