@@ -217,13 +217,13 @@ export class ThreadCommunicator implements Communicator {
 
   /** Block until ready(), driving every pending op meanwhile (so out-of-order waits cannot deadlock). */
   private block(ready: () => boolean, label: string, kind: CollectiveKind, missing: () => string): void {
-    this.g.waiter.until(
-      () => {
-        this.progress();
-        return ready();
-      },
-      () => ({ label, what: `${kind} '${label}' on ${this.name}`, missing: missing() }),
-    );
+    const describe = (): { label: string; what: string; missing: string } => ({ label, what: `${kind} '${label}' on ${this.name}`, missing: missing() });
+    // A rank that was computing when the job failed stops at its next collective, ready or not.
+    this.g.waiter.checkAbort(describe);
+    this.g.waiter.until(() => {
+      this.progress();
+      return ready();
+    }, describe);
   }
 
   private progress(): void {
