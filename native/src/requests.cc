@@ -72,13 +72,13 @@ static Napi::Value Test(const Napi::CallbackInfo& info) {
 
 class WaitWorker : public Napi::AsyncWorker {
  public:
-  WaitWorker(Napi::Env env, double id, Pending* p, double timeoutMs)
+  WaitWorker(Napi::Env env, double id, Pending* p, double timeoutMs, double spinMs)
       : Napi::AsyncWorker(env, "lasp_mpi.wait"), deferred_(Napi::Promise::Deferred::New(env)), id_(id), p_(p),
-        timeoutMs_(timeoutMs) {}
+        timeoutMs_(timeoutMs), spinMs_(spinMs) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
 
-  // Spin (yielding the core) for the first 2 ms, as MPI_Wait would, then poll every 50 us so a long
-  // wait costs little CPU on an oversubscribed node. Every MPI_Testall also drives MPI's progress.
+  // Spin (yielding the core) for the first spinMs, as MPI_Wait would, then poll every 50 us so a long
+  // wait costs little CPU. Every MPI_Testall also drives MPI's progress (fragments, collective rounds).
   void Execute() override {
     using Clock = std::chrono::steady_clock;
     auto t0 = Clock::now();
@@ -87,7 +87,7 @@ class WaitWorker : public Napi::AsyncWorker {
       if (done_) return;
       double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
       if (ms >= timeoutMs_) return;
-      if (ms < 2.0) {
+      if (ms < spinMs_) {
         sched_yield();
       } else {
         struct timespec ts = {0, 50 * 1000};
@@ -113,17 +113,19 @@ class WaitWorker : public Napi::AsyncWorker {
   double id_;
   Pending* p_;
   double timeoutMs_;
+  double spinMs_;
   bool done_ = false;
   std::string err_;
 };
 
-// wait(id, timeoutMs) -> Promise<boolean>: true = complete, false = timed out (request kept)
+// wait(id, timeoutMs, spinMs = 50) -> Promise<boolean>: true = complete, false = timed out (request kept)
 static Napi::Value Wait(const Napi::CallbackInfo& info) {
   double id;
   Pending& p = Lookup(info, id);
   double timeoutMs = NumberArg(info, 1, "timeoutMs");
+  double spinMs = info.Length() > 2 && !info[2].IsUndefined() ? NumberArg(info, 2, "spinMs") : 50.0;
   p.waiting = true;
-  auto* w = new WaitWorker(info.Env(), id, &p, timeoutMs);
+  auto* w = new WaitWorker(info.Env(), id, &p, timeoutMs, spinMs);
   Napi::Promise promise = w->Promise();
   w->Queue();
   return promise;

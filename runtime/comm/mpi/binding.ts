@@ -45,8 +45,11 @@ export interface MpiBinding {
   ibarrier(comm: number): number;
   /** one MPI_Testall: true = complete (the request id is released) */
   test(request: number): boolean;
-  /** polls on a libuv worker: true = complete (released), false = timed out (still pending) */
-  wait(request: number, timeoutMs: number): Promise<boolean>;
+  /**
+   * Polls MPI_Testall on a libuv worker, busy (yielding the core) for spinMs (default 50), then every
+   * 50 us: true = complete (released), false = timed out (still pending, buffers still held)
+   */
+  wait(request: number, timeoutMs: number, spinMs?: number): Promise<boolean>;
   pendingCount(): number;
 
   allgatherv(comm: number, send: Float32Array, recv: Float32Array, counts: readonly number[]): void;
