@@ -209,3 +209,22 @@ export function writeSafetensors(
 ): void {
   writeFileAtomic(file, encodeSafetensors(tensors, metadata));
 }
+
+/** The named tensor as float32, checked against an expected shape (null dims match anything). */
+export function requireTensor(
+  content: SafetensorsContent,
+  name: string,
+  source: string,
+  shape?: readonly (number | null)[],
+): { data: Float32Array; shape: readonly number[] } {
+  const t = content.tensors.get(name);
+  if (t === undefined) {
+    throw new Error(`${source}: no tensor '${name}' (has: ${[...content.tensors.keys()].join(", ") || "none"})`);
+  }
+  if (t.dtype === "U8" || t.dtype === "I8") throw new Error(`${source}: tensor '${name}' is ${t.dtype}, a float or integer tensor is needed`);
+  if (shape !== undefined && (shape.length !== t.shape.length || shape.some((d, i) => d !== null && d !== t.shape[i]))) {
+    const want = shape.map((d) => (d === null ? "*" : String(d))).join(", ");
+    throw new Error(`${source}: tensor '${name}' has shape [${t.shape.join(", ")}], expected [${want}]`);
+  }
+  return { data: toFloat32(t), shape: t.shape };
+}

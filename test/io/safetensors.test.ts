@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { decodeSafetensors, encodeSafetensors, readSafetensors, toFloat32, writeSafetensors } from "../../runtime/io/safetensors.ts";
+import { decodeSafetensors, encodeSafetensors, readSafetensors, requireTensor, toFloat32, writeSafetensors } from "../../runtime/io/safetensors.ts";
 
 function sample(): Map<string, { shape: number[]; data: Float32Array | Float64Array | Int32Array | BigInt64Array }> {
   return new Map<string, { shape: number[]; data: Float32Array | Float64Array | Int32Array | BigInt64Array }>([
@@ -80,7 +80,14 @@ describe("safetensors", () => {
     expect(() => readSafetensors(file)).toThrow(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: .*outside the data buffer`));
   });
 
-  it("refuses a encode with mismatched shape", () => {
+  it("requireTensor checks presence and shape, naming the file", () => {
+    const c = decodeSafetensors(encodeSafetensors(sample()), "in.safetensors");
+    expect(Array.from(requireTensor(c, "i", "in.safetensors", [2, null]).data)).toEqual([-7, 2147483647]);
+    expect(() => requireTensor(c, "q", "in.safetensors")).toThrow("in.safetensors: no tensor 'q' (has: w, d, i, l, empty)");
+    expect(() => requireTensor(c, "w", "in.safetensors", [3, 2])).toThrow("in.safetensors: tensor 'w' has shape [2, 3], expected [3, 2]");
+  });
+
+  it("refuses an encode with mismatched shape", () => {
     expect(() => encodeSafetensors(new Map([["x", { shape: [3], data: new Float32Array(2) }]]))).toThrow(/needs 12 bytes, data has 8/);
   });
 
