@@ -106,7 +106,13 @@ export class LaspParser extends CstParser {
 
   normSetting = this.RULE("normSetting", () => {
     this.CONSUME(Kw.norm, { LABEL: "key" });
-    this.OPTION(() => this.CONSUME(Identifier, { LABEL: "value" }));
+    // `layer` is also the override keyword, so the norm kind accepts that keyword as a name
+    this.OPTION(() =>
+      this.OR([
+        { ALT: () => this.CONSUME(Identifier, { LABEL: "value" }) },
+        { ALT: () => this.CONSUME(Kw.layer, { LABEL: "value" }) },
+      ]),
+    );
     this.MANY(() => this.SUBRULE(this.normParam, { LABEL: "child" }));
   });
 

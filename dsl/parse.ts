@@ -42,6 +42,10 @@ function run<T>(
 ): ParseResult<T> {
   const lexed = lexer.tokenize(source);
   const diagnostics = lexed.errors.map((e) => lexDiagnostic(e, source, file, base));
+  for (const t of lexed.groups["errors"] ?? []) {
+    const span: Span = { file, start: base + t.startOffset, end: base + t.startOffset + t.image.length };
+    diagnostics.push({ code: CODES.unterminatedString, severity: "error", message: "unterminated string: a string ends with '\"' on the same line", span });
+  }
   pendingSuggestions.clear();
   parser.input = [...lead, ...lexed.tokens];
   const cst = parser[rule]();

@@ -39,6 +39,8 @@ export const NumberLit = createToken({
   pattern: /-?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?[KMkm]?(?![A-Za-z0-9_])/,
 });
 export const StringLit = createToken({ name: "String", label: "a string", pattern: /"(?:[^"\\\n]|\\.)*"/ });
+/** A string with no closing quote on its line: kept out of the token stream, reported as LASP1002. */
+export const BadString = createToken({ name: "BadString", pattern: /"(?:[^"\\\n]|\\.)*/, group: "errors" });
 /** `builtin:shakespeare`: a corpus shipped with the project, written without quotes. */
 export const BuiltinRef = createToken({ name: "Builtin", label: "a builtin:NAME", pattern: /builtin:[A-Za-z0-9_.-]+/, categories: [StringLit] });
 export const LCurly = createToken({ name: "LCurly", label: "'{'", pattern: /\{/ });
@@ -51,7 +53,7 @@ export const Equals = createToken({ name: "Equals", label: "'='", pattern: /=/ }
 export const DotDot = createToken({ name: "DotDot", label: "'..'", pattern: /\.\./ });
 
 export const ALL_TOKENS: TokenType[] = [
-  WhiteSpace, Comment, NumberLit, StringLit, BuiltinRef,
+  WhiteSpace, Comment, NumberLit, StringLit, BadString, BuiltinRef,
   LCurly, RCurly, LBracket, RBracket, Comma, Star, Equals, DotDot,
   // keywords before Identifier; longer_alt makes `layers` win over `layer` and `heads_x` an identifier
   ...[...KEYWORDS].sort((a, b) => b.length - a.length).map((w) => Kw[w]),

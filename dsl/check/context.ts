@@ -33,6 +33,8 @@ export class Ctx {
   ) {}
 
   report(severity: "error" | "warning", code: CodeName, message: string, span: Span | undefined, extra: Extra = {}): void {
+    // after a syntax error a "missing" setting is most likely one the parser skipped
+    if (this.partial && code === "missing") return;
     const d: Diagnostic = {
       code: CODES[code],
       severity,
