@@ -79,9 +79,27 @@ export function stepDirName(step: number): string {
   return `step-${String(step).padStart(8, "0")}`;
 }
 
-/** Complete checkpoint directories under root, oldest first (temp and set-aside dirs are ignored). */
+/**
+ * Finish an interrupted same-step replacement: a set-aside `.old-step-N-*` is put back when step-N
+ * is missing (the kill fell between the two renames) and deleted otherwise.
+ */
+function recoverSetAside(root: string): void {
+  for (const n of fs.readdirSync(root)) {
+    const m = /^\.old-(step-\d{8,})-\d+$/.exec(n);
+    if (m === null) continue;
+    const final = path.join(root, m[1]!);
+    if (fs.existsSync(path.join(final, MANIFEST))) fs.rmSync(path.join(root, n), { recursive: true, force: true });
+    else {
+      fs.rmSync(final, { recursive: true, force: true });
+      fs.renameSync(path.join(root, n), final);
+    }
+  }
+}
+
+/** Complete checkpoint directories under root, oldest first (temp dirs are ignored). */
 export function listCheckpoints(root: string): string[] {
   if (!fs.existsSync(root)) return [];
+  recoverSetAside(root);
   return fs
     .readdirSync(root)
     .filter((n) => STEP_DIR.test(n) && fs.existsSync(path.join(root, n, MANIFEST)))

@@ -101,6 +101,14 @@ describe("checkpoint", () => {
     expect(fs.readdirSync(root).sort()).toEqual(["step-00000005", "step-00000006"]);
   });
 
+  it("a kill between the two renames of a same-step save is recovered from the set-aside copy", () => {
+    const root = tmpRoot();
+    saveCheckpoint(root, H, state(8), { keep: 1 });
+    fs.renameSync(path.join(root, "step-00000008"), path.join(root, ".old-step-00000008-123"));
+    expect(loadCheckpoint(root, H).state.step).toBe(8);
+    expect(fs.readdirSync(root)).toEqual(["step-00000008"]);
+  });
+
   it("an empty or missing root is a clear error", () => {
     expect(() => loadCheckpoint(path.join(tmpRoot(), "none"), H)).toThrow(/no checkpoint in .*none/);
   });
