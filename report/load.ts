@@ -28,13 +28,17 @@ const KINDS = new Set<string>(["compute", "comm_wait", "comm_start"]);
 
 /**
  * timeline.json: a list of events, a list of per-rank lists, or {"ranks": [[...], ...]} /
- * {"events": [...]}; each event {rank, kind, label, layer, t0, t1}.
+ * {"events": [...]}; each event {rank, kind, label, layer, t0, t1} (rank optional inside per-rank
+ * lists, t1 optional for comm_start).
  */
 export function parseTimeline(json: unknown, file: string): TimelineEvent[] {
+  // per-rank lists may leave `rank` out: it is then the list's index
+  const withRank = (lists: unknown[]): unknown[] =>
+    lists.flatMap((x, r) => (Array.isArray(x) ? x.map((e) => (e !== null && typeof e === "object" && !("rank" in e) ? { ...e, rank: r } : e)) : [x]));
   let flat: unknown[];
-  if (Array.isArray(json)) flat = json.flatMap((x) => (Array.isArray(x) ? x : [x]));
+  if (Array.isArray(json)) flat = withRank(json);
   else if (json !== null && typeof json === "object" && Array.isArray((json as { ranks?: unknown }).ranks)) {
-    flat = ((json as { ranks: unknown[] }).ranks).flatMap((x) => (Array.isArray(x) ? x : [x]));
+    flat = withRank((json as { ranks: unknown[] }).ranks);
   } else if (json !== null && typeof json === "object" && Array.isArray((json as { events?: unknown }).events)) {
     flat = (json as { events: unknown[] }).events;
   } else throw new Error(`${file}: expected a list of events or {"ranks": [...]}`);
