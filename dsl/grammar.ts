@@ -129,10 +129,8 @@ export class LaspParser extends CstParser {
 
   layersSetting = this.RULE("layersSetting", () => {
     this.CONSUME(Kw.layers, { LABEL: "key" });
-    this.OPTION(() => {
-      this.CONSUME(NumberLit, { LABEL: "value" });
-      this.CONSUME(Equals);
-    });
+    this.OPTION(() => this.CONSUME(NumberLit, { LABEL: "value" }));
+    this.OPTION2(() => this.CONSUME(Equals));
     this.SUBRULE(this.mixTerm, { LABEL: "mix" });
   });
 

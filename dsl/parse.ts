@@ -25,7 +25,7 @@ function lexDiagnostic(e: ILexingError, source: string, file: string, base: numb
 function parseDiagnostic(e: IRecognitionException, source: string, file: string, base: number): Diagnostic {
   const t: IToken = e.token;
   const start = Number.isFinite(t.startOffset) ? t.startOffset : source.length;
-  const end = Number.isFinite(t.endOffset) && t.image !== "" ? (t.endOffset as number) + 1 : start;
+  const end = Number.isFinite(t.startOffset) ? start + t.image.length : start;
   const suggestion = pendingSuggestions.get(start);
   return {
     code: CODES.syntax,

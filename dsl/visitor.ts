@@ -20,8 +20,7 @@ export class AstBuilder {
 
   private tokSpan(t: IToken): Span | undefined {
     if (!Number.isFinite(t.startOffset) || t.image === "") return undefined;
-    const end = Number.isFinite(t.endOffset) ? (t.endOffset as number) + 1 : t.startOffset + t.image.length;
-    return this.mk(this.base + t.startOffset, this.base + end);
+    return this.mk(this.base + t.startOffset, this.base + t.startOffset + t.image.length);
   }
 
   private mk(start: number, end: number): Span {

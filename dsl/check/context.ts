@@ -8,7 +8,7 @@ import { lineCol } from "../line-col.ts";
 import { closest } from "../suggest.ts";
 import { hasSuffix } from "../numbers.ts";
 import { KEYWORDS } from "../tokens.ts";
-import { BLOCKS, homesOf, type BlockName, type NamesOf } from "./schema.ts";
+import { BLOCKS, homesOf, NESTED, type BlockName, type NamesOf } from "./schema.ts";
 
 export interface Extra {
   readonly suggestion?: string;
@@ -96,7 +96,9 @@ export class Ctx {
       this.error("misplaced", `'${s.name}' is not a setting ${where}${hint}`, s.nameSpan);
       return;
     }
-    const suggestion = closest(s.name, b.names);
+    // a misspelt option of a nested setting (`decay gate rnk 4`) ends that setting and lands here
+    const nested = Object.values(NESTED[block] ?? {}).flatMap((n) => (n === undefined ? [] : BLOCKS[n].names));
+    const suggestion = closest(s.name, b.names) ?? closest(s.name, nested);
     if (block === "root") {
       this.error("unknownSection", `unknown section '${s.name}': expected model, parallel or train`, s.nameSpan, suggestion !== undefined ? { suggestion } : {});
     } else {
@@ -106,12 +108,17 @@ export class Ctx {
 
   // ---- value readers: each reports its own error and returns undefined on a bad value ----
 
-  /** Exactly `n` values, else an error naming what the setting takes. */
-  arity(s: Setting, n: number, what: string): boolean {
-    if (s.values.length === n) return true;
-    const span = s.values[n] !== undefined ? s.values[n]!.span : s.span;
-    this.error("badValue", `'${s.name}' takes ${what}`, span);
-    return false;
+  /** The one value a setting takes; a missing or extra value is an error. */
+  first(s: Setting): Value | undefined {
+    if (s.values.length === 0) {
+      this.error("badValue", `'${s.name}' needs a value`, s.nameSpan);
+      return undefined;
+    }
+    if (s.values.length > 1) {
+      this.error("badValue", `'${s.name}' takes one value`, s.values[1]!.span);
+      return undefined;
+    }
+    return s.values[0];
   }
 
   number(v: Value | undefined, name: string, range: Range = {}): number | undefined {

@@ -40,6 +40,10 @@ function at<T>(value: T | undefined, span: Span): At<T> | undefined {
 }
 
 function readDecay(ctx: Ctx, s: Setting): DecayOpt | undefined {
+  if (s.values[0] === undefined) {
+    ctx.error("badValue", "'decay' needs a form: none, fixed LAMBDA, fixed [..], slopes or gate", s.nameSpan);
+    return undefined;
+  }
   const kind = ctx.word(s.values[0], "decay", DECAYS);
   if (kind === undefined) return undefined;
   const params = ctx.index("decay", s.children);
@@ -60,8 +64,8 @@ function readDecay(ctx: Ctx, s: Setting): DecayOpt | undefined {
     case "slopes":
       return { kind, span: s.span };
     case "gate": {
-      const rank = rankS !== undefined ? ctx.int(rankS.values[0], "rank", 1, 4096) : GATE_RANK;
-      const tau = tauS !== undefined ? ctx.number(tauS.values[0], "tau", { above: 0 }) : GATE_TAU;
+      const rank = rankS !== undefined ? ctx.int(ctx.first(rankS), "rank", 1, 4096) : GATE_RANK;
+      const tau = tauS !== undefined ? ctx.number(ctx.first(tauS), "tau", { above: 0 }) : GATE_TAU;
       return rank === undefined || tau === undefined ? undefined : { kind, rank, tau, span: s.span };
     }
     case "fixed": {
@@ -98,11 +102,11 @@ export function readLinear(ctx: Ctx, block: Setting): LinearOpts {
   const conv = b.get("conv");
   const causal = b.get("causal");
   const out: { -readonly [K in keyof LinearOpts]: LinearOpts[K] } = {};
-  if (kind !== undefined) out.variant = at(ctx.word(kind.values[0], "linear kind", VARIANTS), kind.span);
-  if (feature !== undefined) out.feature = at(ctx.word(feature.values[0], "feature map", FEATURES), feature.span);
+  if (kind !== undefined) out.variant = at(ctx.word(ctx.first(kind), "linear kind", VARIANTS), kind.span);
+  if (feature !== undefined) out.feature = at(ctx.word(ctx.first(feature), "feature map", FEATURES), feature.span);
   if (decay !== undefined) out.decay = readDecay(ctx, decay);
-  if (conv !== undefined) out.conv = at(ctx.int(conv.values[0], "conv", 0, 16), conv.span);
-  if (causal !== undefined) out.causal = at(ctx.onOff(causal.values[0], "causal"), causal.span);
+  if (conv !== undefined) out.conv = at(ctx.int(ctx.first(conv), "conv", 0, 16), conv.span);
+  if (causal !== undefined) out.causal = at(ctx.onOff(ctx.first(causal), "causal"), causal.span);
   for (const k of Object.keys(out) as (keyof LinearOpts)[]) if (out[k] === undefined) delete out[k];
   return out;
 }
@@ -114,17 +118,17 @@ export function readSoftmax(ctx: Ctx, block: Setting): SoftmaxOpts {
   const rope = b.get("rope");
   if (rope !== undefined) {
     const theta = ctx.index("rope", rope.children).get("theta");
-    const onOff = rope.values[0] !== undefined ? ctx.onOff(rope.values[0], "rope") : true;
+    const onOff = rope.values[0] !== undefined ? ctx.onOff(ctx.first(rope), "rope") : true;
     if (onOff === false && theta !== undefined) {
       ctx.error("optionNotApplicable", "'theta' does not apply to 'rope off'", theta.nameSpan);
     } else if (onOff !== undefined) {
-      const value = !onOff ? null : theta !== undefined ? ctx.number(theta.values[0], "theta", { above: 0 }) : DEFAULT_ROPE_THETA;
+      const value = !onOff ? null : theta !== undefined ? ctx.number(ctx.first(theta), "theta", { above: 0 }) : DEFAULT_ROPE_THETA;
       if (value !== undefined) out.rope = { value, span: rope.span };
     }
   }
   const causal = b.get("causal");
   if (causal !== undefined) {
-    const c = ctx.onOff(causal.values[0], "causal");
+    const c = ctx.onOff(ctx.first(causal), "causal");
     if (c !== undefined) out.causal = { value: c, span: causal.span };
   }
   return out;

@@ -29,7 +29,7 @@ export function checkModel(ctx: Ctx, section: Setting | undefined, fileSpan: Spa
     if (s === undefined && !ctx.partial) ctx.error("missing", `model '${name}' needs '${key}'`, section.nameSpan);
     return s;
   };
-  const one = (s: Setting | undefined, min: number): number | undefined => (s === undefined ? undefined : ctx.int(s.values[0], s.name, min));
+  const one = (s: Setting | undefined, min: number): number | undefined => (s === undefined ? undefined : ctx.int(ctx.first(s), s.name, min));
   const d: Dims = {
     vocab: one(need("vocab"), 2),
     hidden: one(need("hidden"), 1),
@@ -53,16 +53,16 @@ export function checkModel(ctx: Ctx, section: Setting | undefined, fileSpan: Spa
 
   // ffn, norm, switches
   const ffnS = b.get("ffn");
-  const ffn = ffnS !== undefined ? ctx.int(ffnS.values[0], "ffn", 1) : d.hidden !== undefined ? 4 * d.hidden : undefined;
+  const ffn = ffnS !== undefined ? ctx.int(ffnS.values[0] ?? ctx.first(ffnS), "ffn", 1) : d.hidden !== undefined ? 4 * d.hidden : undefined;
   const ffnKind = ffnS?.values[1] !== undefined ? ctx.word(ffnS.values[1], "ffn kind", FFN_KINDS) : "swiglu";
   const normS = b.get("norm");
-  const normKind = normS?.values[0] !== undefined ? ctx.word(normS.values[0], "norm", NORMS) : "rms";
+  const normKind = normS?.values[0] !== undefined ? ctx.word(ctx.first(normS), "norm", NORMS) : "rms";
   const epsS = normS !== undefined ? ctx.index("norm", normS.children).get("eps") : undefined;
-  const eps = epsS !== undefined ? ctx.number(epsS.values[0], "eps", { above: 0, max: 1 }) : DEFAULT_NORM_EPS;
+  const eps = epsS !== undefined ? ctx.number(ctx.first(epsS), "eps", { above: 0, max: 1 }) : DEFAULT_NORM_EPS;
   const tieS = b.get("tie_embeddings");
-  const tie = tieS !== undefined ? ctx.onOff(tieS.values[0], "tie_embeddings") : false;
+  const tie = tieS !== undefined ? ctx.onOff(ctx.first(tieS), "tie_embeddings") : false;
   const causalS = b.get("causal");
-  const causal = causalS !== undefined ? ctx.onOff(causalS.values[0], "causal") : true;
+  const causal = causalS !== undefined ? ctx.onOff(ctx.first(causalS), "causal") : true;
 
   // layers
   const layersS = need("layers");

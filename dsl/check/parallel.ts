@@ -17,7 +17,8 @@ export interface ParallelResult {
 }
 
 function method<T extends string>(ctx: Ctx, s: Setting, kind: "linear" | "softmax", own: readonly T[], other: readonly string[]): T | undefined {
-  const v = s.values[0];
+  const v = ctx.first(s);
+  if (v === undefined) return undefined;
   if (v?.kind === "word" && !(own as readonly string[]).includes(v.text) && other.includes(v.text)) {
     const otherKind = kind === "linear" ? "softmax" : "linear";
     const suggestion = closest(v.text, own) ?? own[0]!;
@@ -38,13 +39,13 @@ export function checkParallel(ctx: Ctx, section: Setting | undefined, fallback: 
     const s = b.get(name);
     return s === undefined ? dflt : read(s);
   };
-  const sp = get("sp", 1, (s) => ctx.int(s.values[0], "sp", 1, 1 << 20));
-  const dp = get("dp", 1, (s) => ctx.int(s.values[0], "dp", 1, 1 << 20));
+  const sp = get("sp", 1, (s) => ctx.int(ctx.first(s), "sp", 1, 1 << 20));
+  const dp = get("dp", 1, (s) => ctx.int(ctx.first(s), "dp", 1, 1 << 20));
   const linear = get<LinearMethod>("linear", "lasp2", (s) => method(ctx, s, "linear", LINEAR_METHODS, SOFTMAX_METHODS));
   const softmax = get<SoftmaxMethod>("softmax", "lasp2h", (s) => method(ctx, s, "softmax", SOFTMAX_METHODS, LINEAR_METHODS));
-  const overlap = get("overlap", true, (s) => ctx.onOff(s.values[0], "overlap"));
-  const layout = get("layout", "contiguous" as const, (s) => ctx.word(s.values[0], "layout", LAYOUTS));
-  const block = get("block", 64, (s) => ctx.int(s.values[0], "block", 1, 1 << 20));
+  const overlap = get("overlap", true, (s) => ctx.onOff(ctx.first(s), "overlap"));
+  const layout = get("layout", "contiguous" as const, (s) => ctx.word(ctx.first(s), "layout", LAYOUTS));
+  const block = get("block", 64, (s) => ctx.int(ctx.first(s), "block", 1, 1 << 20));
   if (sp === undefined || dp === undefined || linear === undefined || softmax === undefined) return { spec: undefined, spans };
   if (overlap === undefined || layout === undefined || block === undefined) return { spec: undefined, spans };
   const loc = ctx.loc(section?.nameSpan ?? fallback);

@@ -19,11 +19,11 @@ export interface TrainResult {
 
 function optimizer(ctx: Ctx, s: Setting | undefined): OptimizerSpec | undefined {
   if (s === undefined) return OPTIMIZER_DEFAULTS;
-  const kind = s.values[0] !== undefined ? ctx.word(s.values[0], "optimizer", ["adamw"] as const) : "adamw";
+  const kind = s.values[0] !== undefined ? ctx.word(ctx.first(s), "optimizer", ["adamw"] as const) : "adamw";
   const p = ctx.index("optimizer", s.children);
   const num = (name: "lr" | "eps" | "weight_decay" | "min_lr_ratio" | "clip", dflt: number, range: Parameters<Ctx["number"]>[2]): number | undefined => {
     const x = p.get(name);
-    return x === undefined ? dflt : ctx.number(x.values[0], name, range);
+    return x === undefined ? dflt : ctx.number(ctx.first(x), name, range);
   };
   const lr = num("lr", OPTIMIZER_DEFAULTS.lr, { above: 0 });
   const eps = num("eps", OPTIMIZER_DEFAULTS.eps, { above: 0 });
@@ -31,16 +31,21 @@ function optimizer(ctx: Ctx, s: Setting | undefined): OptimizerSpec | undefined 
   const minLrRatio = num("min_lr_ratio", OPTIMIZER_DEFAULTS.minLrRatio, { min: 0, max: 1 });
   const clip = num("clip", OPTIMIZER_DEFAULTS.clip, { min: 0 });
   const warmupS = p.get("warmup");
-  const warmup = warmupS === undefined ? OPTIMIZER_DEFAULTS.warmup : ctx.int(warmupS.values[0], "warmup", 0);
+  const warmup = warmupS === undefined ? OPTIMIZER_DEFAULTS.warmup : ctx.int(ctx.first(warmupS), "warmup", 0);
   const betasS = p.get("betas");
   let beta1: number | undefined = OPTIMIZER_DEFAULTS.beta1;
   let beta2: number | undefined = OPTIMIZER_DEFAULTS.beta2;
   if (betasS !== undefined) {
-    beta1 = ctx.number(betasS.values[0], "beta1", { min: 0, below: 1 });
-    beta2 = ctx.number(betasS.values[1], "beta2", { min: 0, below: 1 });
+    if (betasS.values.length !== 2) {
+      ctx.error("badValue", "'betas' takes two numbers: betas 0.9 0.95", betasS.nameSpan);
+      beta1 = undefined;
+    } else {
+      beta1 = ctx.number(betasS.values[0], "beta1", { min: 0, below: 1 });
+      beta2 = ctx.number(betasS.values[1], "beta2", { min: 0, below: 1 });
+    }
   }
   const schedS = p.get("schedule");
-  const schedule = schedS === undefined ? OPTIMIZER_DEFAULTS.schedule : ctx.word(schedS.values[0], "schedule", ["cosine", "constant"] as const);
+  const schedule = schedS === undefined ? OPTIMIZER_DEFAULTS.schedule : ctx.word(ctx.first(schedS), "schedule", ["cosine", "constant"] as const);
   if (kind === undefined || lr === undefined || eps === undefined || weightDecay === undefined || minLrRatio === undefined) return undefined;
   if (clip === undefined || warmup === undefined || beta1 === undefined || beta2 === undefined || schedule === undefined) return undefined;
   return { kind, lr, beta1, beta2, eps, weightDecay, warmup, schedule, minLrRatio, clip };
@@ -64,7 +69,7 @@ function data(ctx: Ctx, s: Setting | undefined): DataSpec | undefined {
     case "random":
       return { kind };
     case "mqar": {
-      const pairs = pairsS === undefined ? 16 : ctx.int(pairsS.values[0], "pairs", 1);
+      const pairs = pairsS === undefined ? 16 : ctx.int(ctx.first(pairsS), "pairs", 1);
       return pairs === undefined ? undefined : { kind, pairs };
     }
     case "text": {
@@ -96,7 +101,7 @@ export function checkTrain(ctx: Ctx, section: Setting | undefined, fallback: Spa
 
   const int = (name: "seq" | "batch" | "steps" | "seed", min: number): number | undefined => {
     const s = b.get(name);
-    return s === undefined ? TRAIN_DEFAULTS[name] : ctx.int(s.values[0], name, min);
+    return s === undefined ? TRAIN_DEFAULTS[name] : ctx.int(ctx.first(s), name, min);
   };
   const seq = int("seq", 1);
   const batch = int("batch", 1);

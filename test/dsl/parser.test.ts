@@ -1,0 +1,84 @@
+// Parser: the AST the grammar builds (mixes, selectors, values with suffixes, strings, comments) and
+// syntax errors, several per run thanks to Chevrotain's error recovery, each mapped to a LASP1xxx code.
+import { describe, expect, it } from "vitest";
+import { parseText } from "../../dsl/parse.ts";
+import type { Mix } from "../../dsl/ast.ts";
+import { parseSpec } from "../../dsl/index.ts";
+
+function show(m: Mix | undefined): string {
+  if (m === undefined) return "?";
+  switch (m.kind) {
+    case "layer":
+      return m.name;
+    case "list":
+      return `[${m.items.map(show).join(",")}]`;
+    case "repeat":
+      return `(${show(m.body)})*${m.count.kind === "number" ? m.count.text : "?"}`;
+  }
+}
+
+describe("parser", () => {
+  it("builds a uniform settings tree with spans", () => {
+    const src = "model m { vocab 256 # comment\n norm rms eps 1e-6 }\ntrain { data text \"a b.txt\" }";
+    const r = parseText(src, "f.lasp");
+    expect(r.diagnostics).toEqual([]);
+    const [model, train] = r.ast.sections;
+    expect(model!.name).toBe("model");
+    expect(model!.values[0]).toMatchObject({ kind: "word", text: "m" });
+    const norm = model!.children[1]!;
+    expect(norm.name).toBe("norm");
+    expect(norm.values[0]).toMatchObject({ kind: "word", text: "rms" });
+    expect(norm.children[0]).toMatchObject({ name: "eps", values: [{ kind: "number", value: 1e-6 }] });
+    expect(src.slice(norm.span.start, norm.span.end)).toBe("norm rms eps 1e-6");
+    expect(train!.children[0]!.values[1]).toMatchObject({ kind: "string", value: "a b.txt" });
+  });
+
+  it("parses nested and repeated layer mixes", () => {
+    const mixOf = (text: string): string => show(parseText(`model m { layers ${text} }`, "f").ast.sections[0]!.children[0]!.mix);
+    expect(mixOf("16 = [linear, linear, linear, softmax] * 4")).toBe("([linear,linear,linear,softmax])*4");
+    expect(mixOf("= [linear*3, softmax]*4")).toBe("([(linear)*3,softmax])*4");
+    expect(mixOf("linear")).toBe("linear");
+    expect(mixOf("[[linear, softmax]*2, linear]*2*3")).toBe("(([([linear,softmax])*2,linear])*2)*3");
+  });
+
+  it("reads K and M suffixes as powers of 1024, and builtin corpora without quotes", () => {
+    const r = parseSpec("model m { vocab 256 hidden 64 heads 4 layers 1 = linear }\ntrain { seq 2048K batch 1 data text builtin:shakespeare }\nparallel { sp 1 }", "f");
+    expect(r.diagnostics).toEqual([]);
+    expect(r.spec!.train.seq).toBe(2097152);
+    expect(r.spec!.train.data).toEqual({ kind: "text", path: "builtin:shakespeare" });
+    const m = parseSpec("model m { vocab 256 hidden 64 heads 4 layers 1 = linear }\ntrain { seq 1M }", "f");
+    expect(m.spec!.train.seq).toBe(1048576);
+  });
+
+  it("parses layer selectors: single indices, inclusive ranges, lists", () => {
+    const o = parseText("model m { layer 0..3, 7 { linear { conv 2 } } }", "f").ast.sections[0]!.children[0]!;
+    expect(o.name).toBe("layer");
+    expect(o.select!.map((s) => [s.from.kind === "number" ? s.from.value : -1, s.to?.kind === "number" ? s.to.value : undefined])).toEqual([[0, 3], [7, undefined]]);
+    expect(o.children[0]!.name).toBe("linear");
+  });
+
+  it("keeps going after syntax errors and reports each one", () => {
+    const src = "model m {\n vocab 256 hidden 64 heads 4 $\n layers 2 = [linear, softmax\n}\nparallel { sp }\ntrain { seq 8 { }";
+    const r = parseSpec(src, "f");
+    expect(r.spec).toBeUndefined();
+    const lines = r.diagnostics.map((d) => [d.code, src.slice(0, d.span!.start).split("\n").length]);
+    expect(lines).toEqual([["LASP1001", 2], ["LASP1003", 4], ["LASP2007", 5], ["LASP1003", 6]]);
+  });
+
+  it("suggests the keyword a misspelt word was meant to be where only keywords fit", () => {
+    const r = parseSpec("model m { vocab 256 hidden 64 heads 4 layers 1 = linear linear { decay gate rnk 4 } }", "f");
+    expect(r.diagnostics.map((d) => d.code)).toContain("LASP2001");
+    const bad = r.diagnostics.find((d) => d.code === "LASP2001")!;
+    expect(bad.suggestion).toBe("rank");
+  });
+
+  it("reports a file with nothing in it as a missing model", () => {
+    const r = parseSpec("# only a comment\n", "f");
+    expect(r.diagnostics.map((d) => d.code)).toEqual(["LASP2006"]);
+  });
+
+  it("rejects an unterminated string once, not the words after it", () => {
+    const r = parseSpec('model m { vocab 256 hidden 64 heads 4 layers 1 = linear }\ntrain { data text "oops }\n}', "f");
+    expect(r.diagnostics.map((d) => d.code)).toEqual(["LASP1002"]);
+  });
+});
