@@ -31,7 +31,10 @@ export async function rankMain(ctx: RankContext, args: BenchArgs): Promise<Row[]
     for (const kind of ["all_gather", "all_reduce"] as const) {
       const data = new Float32Array(kind === "all_gather" ? n / c.size : n).fill(c.rank + 1);
       const run = (): Promise<Float32Array> =>
-        (kind === "all_gather" ? c.startAllGather(data, `${kind}.${bytes}`) : c.startAllReduce(data, `${kind}.${bytes}`)).wait();
+        (kind === "all_gather"
+          ? c.startAllGather(data, `${kind}.${bytes}`)
+          : c.startAllReduce(data, `${kind}.${bytes}`)
+        ).wait();
       await run(); // warm-up (page faults in the arena, JIT)
       const times: number[] = [];
       c.resetByteCounts();
@@ -42,7 +45,12 @@ export async function rankMain(ctx: RankContext, args: BenchArgs): Promise<Row[]
         times.push((performance.now() - t0) / 1000);
       }
       times.sort((a, b) => a - b);
-      rows.push({ kind, bytes, seconds: times[Math.floor(times.length / 2)]!, received: c.bytesReceived()[kind] / args.reps });
+      rows.push({
+        kind,
+        bytes,
+        seconds: times[Math.floor(times.length / 2)]!,
+        received: c.bytesReceived()[kind] / args.reps,
+      });
     }
   }
   return rows;
@@ -52,16 +60,27 @@ async function main(): Promise<void> {
   const W = 4;
   const sizes = [64 * KiB, MiB, 4 * MiB, 16 * MiB];
   const reps = Number(process.env.REPS ?? 7);
-  const perRank = await launchRanks<Row[]>({ sp: W, dp: 1, entry: new URL(import.meta.url), args: { sizes, reps }, capacityBytes: 16 * MiB });
+  const perRank = await launchRanks<Row[]>({
+    sp: W,
+    dp: 1,
+    entry: new URL(import.meta.url),
+    args: { sizes, reps },
+    capacityBytes: 16 * MiB,
+  });
   const fmt = (b: number): string => (b >= MiB ? `${b / MiB} MiB` : `${b / KiB} KiB`);
-  console.log(`worker-thread transport, ${W} ranks, median of ${reps} (slowest rank), GB/s = bytes received per rank / time`);
+  console.log(
+    `worker-thread transport, ${W} ranks, median of ${reps} (slowest rank), GB/s = bytes received per rank / time`,
+  );
   console.log("| collective | vector | received/rank | time (ms) | GB/s |");
   console.log("|---|---|---|---|---|");
   perRank[0]!.forEach((row, i) => {
     const slowest = Math.max(...perRank.map((rows) => rows[i]!.seconds));
     const gbps = row.received / slowest / 1e9;
-    console.log(`| ${row.kind} | ${fmt(row.bytes)} | ${fmt(row.received)} | ${(slowest * 1e3).toFixed(3)} | ${gbps.toFixed(2)} |`);
+    console.log(
+      `| ${row.kind} | ${fmt(row.bytes)} | ${fmt(row.received)} | ${(slowest * 1e3).toFixed(3)} | ${gbps.toFixed(2)} |`,
+    );
   });
 }
 
-if (isMainThread && process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
+if (isMainThread && process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href)
+  await main();

@@ -60,7 +60,12 @@ export class SoloCommunicator implements Communicator {
     return done("all_reduce", label, data.slice());
   }
 
-  startAllToAll(data: Float32Array, label: string, sendCounts?: readonly number[], recvCounts?: readonly number[]): CommHandle {
+  startAllToAll(
+    data: Float32Array,
+    label: string,
+    sendCounts?: readonly number[],
+    recvCounts?: readonly number[],
+  ): CommHandle {
     const who = { rank: this.worldRank, label, what: "all_to_all" };
     const s = resolveCounts(sendCounts, 1, data.length, who);
     const r = resolveCounts(recvCounts, 1, data.length, who);
@@ -69,15 +74,29 @@ export class SoloCommunicator implements Communicator {
     return done("all_to_all", label, data.slice());
   }
 
-  startSendRecv(data: Float32Array | null, to: number | null, from: number | null, recvCount: number, label: string): CommHandle {
+  startSendRecv(
+    data: Float32Array | null,
+    to: number | null,
+    from: number | null,
+    recvCount: number,
+    label: string,
+  ): CommHandle {
     if ((to !== null && to !== 0) || (from !== null && from !== 0)) {
-      throw new CommError(`rank ${this.worldRank} (${this.name} of 1): send_recv '${label}': peer out of range`, this.worldRank, label);
+      throw new CommError(
+        `rank ${this.worldRank} (${this.name} of 1): send_recv '${label}': peer out of range`,
+        this.worldRank,
+        label,
+      );
     }
     if (to === 0) this.selfQueue.push((data ?? new Float32Array(0)).slice());
     if (from === null) return done("send_recv", label, new Float32Array(0));
     const got = this.selfQueue.shift();
     if (got === undefined) {
-      throw new CommError(`rank ${this.worldRank} (${this.name} of 1): send_recv '${label}': nothing was sent to self`, this.worldRank, label);
+      throw new CommError(
+        `rank ${this.worldRank} (${this.name} of 1): send_recv '${label}': nothing was sent to self`,
+        this.worldRank,
+        label,
+      );
     }
     this.checkLen("send_recv", label, got.length, recvCount);
     return done("send_recv", label, got);

@@ -58,7 +58,11 @@ describe.each([2, 3, 4])("worker-thread collectives on %i ranks", (W) => {
       expect(p2p).toEqual(fill(9, (r + W - 1) % W, 3));
       expect(rs).toEqual(sumOver(W, 2, (q, i) => val(10, q, i + 2 * r)));
       // 40 all_reduces in flight (more than the 16 slots), waited newest first
-      expect(results[r]!.manyInFlight).toEqual(range(40).reverse().flatMap((k) => [W * k, (W * (W - 1)) / 2]));
+      expect(results[r]!.manyInFlight).toEqual(
+        range(40)
+          .reverse()
+          .flatMap((k) => [W * k, (W * (W - 1)) / 2]),
+      );
     }
   });
 
@@ -75,7 +79,14 @@ describe.each([2, 3, 4])("worker-thread collectives on %i ranks", (W) => {
       expect(b[3]!.all_to_all).toBe(4 * (sum(range(W).map((j) => a2aCount(j, r))) - a2aCount(r, r)));
       expect(b[4]!.send_recv).toBe(4 * 7);
       expect(b[5]!.send_recv).toBe(r === 0 ? 0 : 4 * (4 + r));
-      expect(b[6]).toEqual({ all_gather: 0, reduce_scatter: 0, all_reduce: 0, all_to_all: 0, send_recv: 0, barrier: 0 });
+      expect(b[6]).toEqual({
+        all_gather: 0,
+        reduce_scatter: 0,
+        all_reduce: 0,
+        all_to_all: 0,
+        send_recv: 0,
+        barrier: 0,
+      });
       expect(b[7]).toEqual({
         all_gather: 4 * 4 * (W - 1),
         reduce_scatter: 4 * 2 * (W - 1),

@@ -5,8 +5,11 @@ import { CommError } from "../../runtime/comm/communicator.ts";
 import { launchRanks } from "../../runtime/comm/threads/launch.ts";
 import type { FaultArgs } from "./ranks/faults.ts";
 
+// Guard on the whole test (worker start-up included, on a loaded 2-core machine): below the 60 s
+// comm timeout, so a throw / exit that is noticed only by the peers' timeouts fails the test.
+const GUARD_MS = 30_000;
 const entry = new URL("./ranks/faults.ts", import.meta.url);
-const run = (sp: number, args: FaultArgs, timeoutMs = 20_000, capacityBytes?: number): Promise<number[]> =>
+const run = (sp: number, args: FaultArgs, timeoutMs = 60_000, capacityBytes?: number): Promise<number[]> =>
   launchRanks<number>({ sp, dp: 1, entry, args, timeoutMs, ...(capacityBytes === undefined ? {} : { capacityBytes }) });
 
 async function failure(p: Promise<unknown>): Promise<CommError> {
@@ -26,39 +29,65 @@ describe("launchRanks faults", () => {
     expect(res).toEqual([30, 30, 30]);
   });
 
-  it("a rank that throws at step k: rejects naming the rank, its error and what it was doing", { timeout: 15_000 }, async () => {
-    const e = await failure(run(3, { mode: "throw", who: 2, step: 3, steps: 6 }));
-    expect(e.rank).toBe(2);
-    expect(e.message).toContain("rank 2 threw Error: boom at step 3");
-    expect(e.message).toContain("all_gather 'step2'");
-  });
+  it(
+    "a rank that throws at step k: rejects naming the rank, its error and what it was doing",
+    { timeout: GUARD_MS },
+    async () => {
+      const e = await failure(run(3, { mode: "throw", who: 2, step: 3, steps: 6 }));
+      expect(e.rank).toBe(2);
+      expect(e.message).toContain("rank 2 threw Error: boom at step 3");
+      expect(e.message).toContain("all_gather 'step2'");
+    },
+  );
 
-  it("a rank whose worker calls process.exit: rejects naming the rank and its last collective", { timeout: 15_000 }, async () => {
-    const e = await failure(run(2, { mode: "exit", who: 1, step: 2, steps: 5 }));
-    expect(e.rank).toBe(1);
-    expect(e.message).toMatch(/rank 1 exited with code 3 .*all_gather 'step1'/);
-  });
+  it(
+    "a rank whose worker calls process.exit: rejects naming the rank and its last collective",
+    { timeout: GUARD_MS },
+    async () => {
+      const e = await failure(run(2, { mode: "exit", who: 1, step: 2, steps: 5 }));
+      expect(e.rank).toBe(1);
+      expect(e.message).toMatch(/rank 1 exited with code 3 .*all_gather 'step1'/);
+    },
+  );
 
-  it("a rank that returns early: the others time out naming the collective and the missing rank", { timeout: 15_000 }, async () => {
-    const e = await failure(run(3, { mode: "return", who: 1, step: 2, steps: 4 }, 400));
-    expect(e.message).toMatch(/timeout after 400 ms in all_gather 'step2' on world: world rank 1 \(world 1\) has not started it/);
-    expect(e.label).toBe("step2");
-    expect([0, 2]).toContain(e.rank);
-  });
+  it(
+    "a rank whose worker dies of an uncaught error: rejects naming the rank and the error",
+    { timeout: GUARD_MS },
+    async () => {
+      const e = await failure(run(3, { mode: "crash", who: 0, step: 1, steps: 3 }));
+      expect(e.rank).toBe(0);
+      expect(e.message).toMatch(/rank 0 crashed: Error: async boom .*all_gather 'step0'/);
+    },
+  );
 
-  it("a rank that skips one collective: a mismatch error naming both collectives", { timeout: 15_000 }, async () => {
+  it(
+    "a rank that returns early: the others time out naming the collective and the missing rank",
+    { timeout: GUARD_MS },
+    async () => {
+      const e = await failure(run(3, { mode: "return", who: 1, step: 2, steps: 4 }, 400));
+      expect(e.message).toMatch(
+        /timeout after 400 ms in all_gather 'step2' on world: world rank 1 \(world 1\) has not started it/,
+      );
+      expect(e.label).toBe("step2");
+      expect([0, 2]).toContain(e.rank);
+    },
+  );
+
+  it("a rank that skips one collective: a mismatch error naming both collectives", { timeout: GUARD_MS }, async () => {
     const e = await failure(run(2, { mode: "skip", who: 0, step: 1, steps: 4 }));
-    expect(e.message).toMatch(/differs across ranks: this rank is at all_gather 'step[12]', world rank [01] \(world [01]\) is at all_gather 'step[12]'/);
+    expect(e.message).toMatch(
+      /differs across ranks: this rank is at all_gather 'step[12]', world rank [01] \(world [01]\) is at all_gather 'step[12]'/,
+    );
   });
 
-  it("a rank stalled outside any collective: the others time out", { timeout: 15_000 }, async () => {
+  it("a rank stalled outside any collective: the others time out", { timeout: GUARD_MS }, async () => {
     const e = await failure(run(2, { mode: "stall", who: 1, step: 1, steps: 3 }, 300));
     expect(e.rank).toBe(0);
     expect(e.message).toContain("timeout after 300 ms in all_gather 'step1'");
   });
 
-  it("a message larger than the arena: CommError naming capacityBytes", { timeout: 15_000 }, async () => {
-    const e = await failure(run(2, { mode: "oversize", who: 1, step: 1, steps: 3 }, 20_000, 1 << 20));
+  it("a message larger than the arena: CommError naming capacityBytes", { timeout: GUARD_MS }, async () => {
+    const e = await failure(run(2, { mode: "oversize", who: 1, step: 1, steps: 3 }, 60_000, 1 << 20));
     expect(e.rank).toBe(1);
     expect(e.message).toContain("message of 4194304 bytes exceeds the arena capacity of 1048576 bytes");
     expect(e.message).toContain("capacityBytes");

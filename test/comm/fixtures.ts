@@ -12,7 +12,8 @@ export function fill(tag: number, r: number, n: number, offset = 0): Float32Arra
 }
 
 /** Uneven all_gather / reduce_scatter parts of a group of W: rank r gets 2r + 3 (or 0 for r = 1 when W > 2). */
-export const unevenCounts = (W: number): number[] => Array.from({ length: W }, (_, r) => (r === 1 && W > 2 ? 0 : 2 * r + 3));
+export const unevenCounts = (W: number): number[] =>
+  Array.from({ length: W }, (_, r) => (r === 1 && W > 2 ? 0 : 2 * r + 3));
 
 /** all_to_all: elements rank `from` sends to rank `to`. */
 export const a2aCount = (from: number, to: number): number => from + 2 * to + 1;

@@ -8,7 +8,14 @@ const MiB = 2 ** 20;
 
 it("16 MiB all_reduce, all_gather, reduce_scatter and send_recv on 4 ranks", { timeout: 60_000 }, async () => {
   const W = 4;
-  const res = await launchRanks<LargeResult>({ sp: W, dp: 1, entry: new URL("./ranks/large.ts", import.meta.url), args: null, capacityBytes: 16 * MiB, timeoutMs: 30_000 });
+  const res = await launchRanks<LargeResult>({
+    sp: W,
+    dp: 1,
+    entry: new URL("./ranks/large.ts", import.meta.url),
+    args: null,
+    capacityBytes: 16 * MiB,
+    timeoutMs: 30_000,
+  });
   for (const r of res) {
     expect(r.checks).toEqual({
       allReduce: { wrong: 0, first: -1, length: 4 * MiB },
@@ -17,6 +24,11 @@ it("16 MiB all_reduce, all_gather, reduce_scatter and send_recv on 4 ranks", { t
       sendRecv: { wrong: 0, first: -1, length: 4 * MiB },
     });
     // all_reduce: 2 (W-1)/W of the vector; all_gather: W-1 parts; reduce_scatter: W-1 copies of a part
-    expect(r.bytes).toEqual({ all_reduce: (2 * (W - 1) * 16 * MiB) / W, all_gather: 12 * MiB, reduce_scatter: 12 * MiB, send_recv: 16 * MiB });
+    expect(r.bytes).toEqual({
+      all_reduce: (2 * (W - 1) * 16 * MiB) / W,
+      all_gather: 12 * MiB,
+      reduce_scatter: 12 * MiB,
+      send_recv: 16 * MiB,
+    });
   }
 });

@@ -24,7 +24,13 @@ export interface CollOp {
 const slotOf = (g: GroupView, op: CollOp): number => op.seq % g.lay.slots;
 
 /** Write this rank's record for op (contribution already at `off` in its region) and publish it. */
-export function publishCollective(g: GroupView, op: CollOp, off: number, len: number, a2aOffsets: readonly number[] | null): void {
+export function publishCollective(
+  g: GroupView,
+  op: CollOp,
+  off: number,
+  len: number,
+  a2aOffsets: readonly number[] | null,
+): void {
   const s = slotOf(g, op);
   const at = (f: number): number => g.lay.at(s, g.rank, f);
   g.ctrl[at(F.KIND)] = kindCode(op.kind);
@@ -42,7 +48,8 @@ export function publishCollective(g: GroupView, op: CollOp, off: number, len: nu
 export function slotFree(g: GroupView, seq: number): boolean {
   const prev = seq - g.lay.slots;
   if (prev < 0) return true;
-  for (let q = 0; q < g.size; q++) if (Atomics.load(g.ctrl, g.lay.at(prev % g.lay.slots, q, F.DONE)) < prev + 1) return false;
+  for (let q = 0; q < g.size; q++)
+    if (Atomics.load(g.ctrl, g.lay.at(prev % g.lay.slots, q, F.DONE)) < prev + 1) return false;
   return true;
 }
 
@@ -85,7 +92,10 @@ function checkAgreement(g: GroupView, op: CollOp): void {
       );
     }
     if (op.countsHash !== 0 && g.ctrl[at(F.COUNTS_HASH)] !== op.countsHash) {
-      throw g.error(op.label, `${op.kind} '${op.label}': ${g.peer(q)} passed different counts or lengths than this rank`);
+      throw g.error(
+        op.label,
+        `${op.kind} '${op.label}': ${g.peer(q)} passed different counts or lengths than this rank`,
+      );
     }
   }
 }
@@ -150,7 +160,10 @@ export function advanceCollective(g: GroupView, op: CollOp): boolean {
           const base = g.lay.at(s, q, F.A2A);
           const sent = g.ctrl[base + g.rank + 1]! - g.ctrl[base + g.rank]!;
           if (q !== g.rank && sent !== op.counts[q]) {
-            throw g.error(op.label, `all_to_all '${op.label}': ${g.peer(q)} sends ${sent} elements, this rank expects ${op.counts[q]}`);
+            throw g.error(
+              op.label,
+              `all_to_all '${op.label}': ${g.peer(q)} sends ${sent} elements, this rank expects ${op.counts[q]}`,
+            );
           }
         }
         gatherParts(g, op, (q) => g.ctrl[g.lay.at(s, q, F.A2A) + g.rank]!);

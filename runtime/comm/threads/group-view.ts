@@ -33,7 +33,8 @@ export class GroupView {
     this.arena = new Float32Array(shared.arena);
     this.size = shared.members.length;
     this.rank = shared.members.indexOf(worldRank);
-    if (this.rank < 0) throw new Error(`world rank ${worldRank} is not a member of group ${shared.name} [${shared.members.join(", ")}]`);
+    if (this.rank < 0)
+      throw new Error(`world rank ${worldRank} is not a member of group ${shared.name} [${shared.members.join(", ")}]`);
     this.lay = new Layout(this.size, shared.slots, shared.mailbox);
     this.cap = shared.capacityFloats;
     this.waiter = new Waiter(this.ctrl, job, worldRank, opts.timeoutMs);

@@ -58,7 +58,8 @@ export class JobView {
   describe(rank: number): string {
     const at = HEADER + rank * REC;
     const label = readLabel(this.i32, this.u16, at + A.LABEL_LEN);
-    if (label === "" && this.i32[at + A.KIND] === 0 && this.i32[at + A.STATE] === 0) return "before its first collective";
+    if (label === "" && this.i32[at + A.KIND] === 0 && this.i32[at + A.STATE] === 0)
+      return "before its first collective";
     const what = `${kindName(this.i32[at + A.KIND] ?? 0)} '${label}' on ${["world", "sp", "dp"][this.i32[at + A.GROUP] ?? 0]}`;
     const phase = PHASES[Atomics.load(this.i32, at + A.STATE)] ?? "idle";
     return phase === "start" ? `starting ${what}` : phase === "wait" ? `waiting in ${what}` : `computing after ${what}`;

@@ -43,23 +43,42 @@ interface Failure {
 }
 
 /** Shared state of all groups of an sp x dp mesh; groups of one rank get none (SoloCommunicator). */
-function createGroups(sp: number, dp: number, capacityBytes: number): { world: GroupShared | null; sp: (GroupShared | null)[]; dp: (GroupShared | null)[] } {
+function createGroups(
+  sp: number,
+  dp: number,
+  capacityBytes: number,
+): { world: GroupShared | null; sp: (GroupShared | null)[]; dp: (GroupShared | null)[] } {
   const W = sp * dp;
-  const world = W > 1 ? createGroup("world", Array.from({ length: W }, (_, r) => r), capacityBytes) : null;
-  const spGroups = Array.from({ length: dp }, (_, d) => (sp > 1 ? createGroup("sp", meshGroups(d * sp, sp, dp).sp, capacityBytes) : null));
-  const dpGroups = Array.from({ length: sp }, (_, s) => (dp > 1 ? createGroup("dp", meshGroups(s, sp, dp).dp, capacityBytes) : null));
+  const world =
+    W > 1
+      ? createGroup(
+          "world",
+          Array.from({ length: W }, (_, r) => r),
+          capacityBytes,
+        )
+      : null;
+  const spGroups = Array.from({ length: dp }, (_, d) =>
+    sp > 1 ? createGroup("sp", meshGroups(d * sp, sp, dp).sp, capacityBytes) : null,
+  );
+  const dpGroups = Array.from({ length: sp }, (_, s) =>
+    dp > 1 ? createGroup("dp", meshGroups(s, sp, dp).dp, capacityBytes) : null,
+  );
   return { world, sp: spGroups, dp: dpGroups };
 }
 
 function describeError(rank: number, e: SerializedError, activity: string): string {
   if (e.name === "CommError") return e.message;
-  const where = e.stack?.split("\n").find((l) => l.includes("    at "))?.trim();
+  const where = e.stack
+    ?.split("\n")
+    .find((l) => l.includes("    at "))
+    ?.trim();
   return `rank ${rank} threw ${e.name}: ${e.message} (while ${activity})${where ? ` ${where}` : ""}`;
 }
 
 export async function launchRanks<R>(opts: LaunchOptions): Promise<R[]> {
   const { sp, dp } = opts;
-  if (![sp, dp].every((n) => Number.isInteger(n) && n >= 1)) throw new RangeError(`launchRanks: sp and dp must be integers >= 1, got sp=${sp} dp=${dp}`);
+  if (![sp, dp].every((n) => Number.isInteger(n) && n >= 1))
+    throw new RangeError(`launchRanks: sp and dp must be integers >= 1, got sp=${sp} dp=${dp}`);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const capacityBytes = opts.capacityBytes ?? DEFAULT_CAPACITY_BYTES;
   const W = sp * dp;
@@ -93,7 +112,9 @@ export async function launchRanks<R>(opts: LaunchOptions): Promise<R[]> {
       const chosen = culprit && !culprit.aborted ? culprit : (all.find((f) => !f.aborted) ?? culprit ?? all[0]!);
       const others = all.filter((f) => f !== chosen).length;
       const note = others > 0 ? ` [${others} other rank(s) stopped after it]` : "";
-      void terminateAll().then(() => reject(new CommError(chosen.message + note, chosen.rank, chosen.label, chosen.cause)));
+      void terminateAll().then(() =>
+        reject(new CommError(chosen.message + note, chosen.rank, chosen.label, chosen.cause)),
+      );
     };
 
     const fail = (f: Failure): void => {
@@ -113,7 +134,13 @@ export async function launchRanks<R>(opts: LaunchOptions): Promise<R[]> {
         try {
           opts.onMessage?.(m.rank, m.msg);
         } catch (e) {
-          fail({ rank: m.rank, message: `onMessage threw for a message of rank ${m.rank}: ${String(e)}`, label: "onMessage", aborted: false, cause: e });
+          fail({
+            rank: m.rank,
+            message: `onMessage threw for a message of rank ${m.rank}: ${String(e)}`,
+            label: "onMessage",
+            aborted: false,
+            cause: e,
+          });
         }
       } else if (m.type === "result") {
         results[m.rank] = m.value as R;
@@ -124,7 +151,13 @@ export async function launchRanks<R>(opts: LaunchOptions): Promise<R[]> {
         }
       } else {
         finished[m.rank] = true;
-        fail({ rank: m.rank, message: describeError(m.rank, m.error, m.activity), label: m.error.label ?? m.activity, aborted: m.error.aborted, cause: m.error });
+        fail({
+          rank: m.rank,
+          message: describeError(m.rank, m.error, m.activity),
+          label: m.error.label ?? m.activity,
+          aborted: m.error.aborted,
+          cause: m.error,
+        });
       }
     };
 
@@ -147,10 +180,23 @@ export async function launchRanks<R>(opts: LaunchOptions): Promise<R[]> {
       workers.push(w);
       w.on("message", onWorkerMessage);
       w.on("error", (e) =>
-        fail({ rank, message: `rank ${rank} crashed: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)} (while ${job.describe(rank)})`, label: job.describe(rank), aborted: false, cause: e }),
+        fail({
+          rank,
+          message: `rank ${rank} crashed: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)} (while ${job.describe(rank)})`,
+          label: job.describe(rank),
+          aborted: false,
+          cause: e,
+        }),
       );
       w.on("exit", (code) => {
-        if (!finished[rank]) fail({ rank, message: `rank ${rank} exited with code ${code} before returning (while ${job.describe(rank)})`, label: job.describe(rank), aborted: false, cause: code });
+        if (!finished[rank])
+          fail({
+            rank,
+            message: `rank ${rank} exited with code ${code} before returning (while ${job.describe(rank)})`,
+            label: job.describe(rank),
+            aborted: false,
+            cause: code,
+          });
       });
     }
   });

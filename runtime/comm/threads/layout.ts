@@ -19,7 +19,14 @@ export interface GroupShared {
   readonly arena: SharedArrayBuffer;
 }
 
-export const KINDS: readonly CollectiveKind[] = ["all_gather", "reduce_scatter", "all_reduce", "all_to_all", "send_recv", "barrier"];
+export const KINDS: readonly CollectiveKind[] = [
+  "all_gather",
+  "reduce_scatter",
+  "all_reduce",
+  "all_to_all",
+  "send_recv",
+  "barrier",
+];
 export const kindCode = (k: CollectiveKind): number => KINDS.indexOf(k);
 export const kindName = (c: number): string => KINDS[c] ?? `kind#${c}`;
 
@@ -91,7 +98,13 @@ export class Layout {
 }
 
 /** Allocate a group's shared state (called once by the launcher). */
-export function createGroup(name: string, members: readonly number[], capacityBytes: number, slots = 16, mailbox = 8): GroupShared {
+export function createGroup(
+  name: string,
+  members: readonly number[],
+  capacityBytes: number,
+  slots = 16,
+  mailbox = 8,
+): GroupShared {
   const layout = new Layout(members.length, slots, mailbox);
   const capacityFloats = Math.ceil(capacityBytes / 4);
   return {

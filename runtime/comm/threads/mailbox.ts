@@ -42,7 +42,10 @@ export function advanceRecv(g: GroupView, op: RecvOp): boolean {
   const e = g.lay.entryAt(box, op.index);
   const len = g.ctrl[e + E.LEN]!;
   if (len !== op.result.length) {
-    throw g.error(op.label, `send_recv '${op.label}': ${g.peer(op.from)} sent ${len} elements, this rank expects ${op.result.length}`);
+    throw g.error(
+      op.label,
+      `send_recv '${op.label}': ${g.peer(op.from)} sent ${len} elements, this rank expects ${op.result.length}`,
+    );
   }
   if (g.opts.checkLabels && g.ctrl[e + E.LABEL_HASH] !== hashString(op.label)) {
     throw g.error(

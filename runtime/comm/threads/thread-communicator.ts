@@ -8,7 +8,14 @@ import {
   type Communicator,
 } from "../communicator.ts";
 import { allReduceCounts, hashInts, offsetsOf, receivedBytes, resolveCounts } from "../parts.ts";
-import { advanceCollective, collectiveRead, describeMissing, publishCollective, slotFree, type CollOp } from "./collective.ts";
+import {
+  advanceCollective,
+  collectiveRead,
+  describeMissing,
+  publishCollective,
+  slotFree,
+  type CollOp,
+} from "./collective.ts";
 import { GroupView, type TransportOptions } from "./group-view.ts";
 import type { JobView } from "./job.ts";
 import type { GroupShared } from "./layout.ts";
@@ -28,7 +35,12 @@ export class ThreadCommunicator implements Communicator {
   private pending: Pending[] = [];
   private bytes: ByteCounts = zeroByteCounts();
 
-  constructor(shared: GroupShared, worldRank: number, private readonly job: JobView, opts: TransportOptions) {
+  constructor(
+    shared: GroupShared,
+    worldRank: number,
+    private readonly job: JobView,
+    opts: TransportOptions,
+  ) {
     this.g = new GroupView(shared, worldRank, job, opts);
     this.rank = this.g.rank;
     this.size = this.g.size;
@@ -54,30 +66,67 @@ export class ThreadCommunicator implements Communicator {
   startReduceScatter(data: Float32Array, label: string, counts?: readonly number[]): CommHandle {
     const equal = data.length / this.size;
     if (counts === undefined && !Number.isInteger(equal)) {
-      throw this.g.error(label, `reduce_scatter '${label}': ${data.length} elements do not split into ${this.size} equal parts; pass counts`);
+      throw this.g.error(
+        label,
+        `reduce_scatter '${label}': ${data.length} elements do not split into ${this.size} equal parts; pass counts`,
+      );
     }
     const c = this.counts("reduce_scatter", label, counts, equal);
-    this.expectLength("reduce_scatter", label, data.length, c.reduce((a, b) => a + b, 0));
-    const op = this.collective("reduce_scatter", label, c, hashInts(c), receivedBytes.reduceScatter(c, this.rank), c[this.rank]!);
+    this.expectLength(
+      "reduce_scatter",
+      label,
+      data.length,
+      c.reduce((a, b) => a + b, 0),
+    );
+    const op = this.collective(
+      "reduce_scatter",
+      label,
+      c,
+      hashInts(c),
+      receivedBytes.reduceScatter(c, this.rank),
+      c[this.rank]!,
+    );
     return this.publish(op, data, null);
   }
 
   startAllReduce(data: Float32Array, label: string): CommHandle {
     const c = allReduceCounts(data.length, this.size);
-    const op = this.collective("all_reduce", label, c, hashInts([data.length]), receivedBytes.allReduce(data.length, this.size, this.rank));
+    const op = this.collective(
+      "all_reduce",
+      label,
+      c,
+      hashInts([data.length]),
+      receivedBytes.allReduce(data.length, this.size, this.rank),
+    );
     return this.publish(op, data, null);
   }
 
-  startAllToAll(data: Float32Array, label: string, sendCounts?: readonly number[], recvCounts?: readonly number[]): CommHandle {
+  startAllToAll(
+    data: Float32Array,
+    label: string,
+    sendCounts?: readonly number[],
+    recvCounts?: readonly number[],
+  ): CommHandle {
     const equal = data.length / this.size;
     if (sendCounts === undefined && !Number.isInteger(equal)) {
-      throw this.g.error(label, `all_to_all '${label}': ${data.length} elements do not split into ${this.size} equal parts; pass sendCounts`);
+      throw this.g.error(
+        label,
+        `all_to_all '${label}': ${data.length} elements do not split into ${this.size} equal parts; pass sendCounts`,
+      );
     }
     const s = this.counts("all_to_all", label, sendCounts, equal);
     const r = this.counts("all_to_all", label, recvCounts, equal);
-    this.expectLength("all_to_all", label, data.length, s.reduce((a, b) => a + b, 0));
+    this.expectLength(
+      "all_to_all",
+      label,
+      data.length,
+      s.reduce((a, b) => a + b, 0),
+    );
     if (s[this.rank] !== r[this.rank]) {
-      throw this.g.error(label, `all_to_all '${label}': sends ${s[this.rank]} elements to itself but expects ${r[this.rank]}`);
+      throw this.g.error(
+        label,
+        `all_to_all '${label}': sends ${s[this.rank]} elements to itself but expects ${r[this.rank]}`,
+      );
     }
     const sendOff = offsetsOf(s);
     const op = this.collective("all_to_all", label, r, 0, receivedBytes.allToAll(r, this.rank));
@@ -94,10 +143,22 @@ export class ThreadCommunicator implements Communicator {
 
   // ---- point to point ----------------------------------------------------------------------
 
-  startSendRecv(data: Float32Array | null, to: number | null, from: number | null, recvCount: number, label: string): CommHandle {
-    for (const [what, peer] of [["to", to], ["from", from]] as const) {
+  startSendRecv(
+    data: Float32Array | null,
+    to: number | null,
+    from: number | null,
+    recvCount: number,
+    label: string,
+  ): CommHandle {
+    for (const [what, peer] of [
+      ["to", to],
+      ["from", from],
+    ] as const) {
       if (peer !== null && !(Number.isInteger(peer) && peer >= 0 && peer < this.size)) {
-        throw this.g.error(label, `send_recv '${label}': ${what} = ${peer} is not a rank of ${this.name} (size ${this.size})`);
+        throw this.g.error(
+          label,
+          `send_recv '${label}': ${what} = ${peer} is not a rank of ${this.name} (size ${this.size})`,
+        );
       }
     }
     this.job.setActivity(this.g.worldRank, "start", "send_recv", this.name, label);
@@ -123,7 +184,12 @@ export class ThreadCommunicator implements Communicator {
     const recv = op;
     return this.handle("send_recv", label, () => {
       if (recv === null) return new Float32Array(0);
-      this.block(() => recv.done, label, "send_recv", () => describeRecv(this.g, recv));
+      this.block(
+        () => recv.done,
+        label,
+        "send_recv",
+        () => describeRecv(this.g, recv),
+      );
       this.bytes.send_recv += bytes;
       return recv.result;
     });
@@ -147,7 +213,14 @@ export class ThreadCommunicator implements Communicator {
     if (got !== want) throw this.g.error(label, `${kind} '${label}': data has ${got} elements, counts say ${want}`);
   }
 
-  private collective(kind: CollectiveKind, label: string, counts: number[], countsHash: number, bytes: number, resultLen?: number): CollOp {
+  private collective(
+    kind: CollectiveKind,
+    label: string,
+    counts: number[],
+    countsHash: number,
+    bytes: number,
+    resultLen?: number,
+  ): CollOp {
     const offsets = offsetsOf(counts);
     const result = new Float32Array(resultLen ?? offsets[counts.length]!);
     return { kind, label, seq: this.seq++, counts, offsets, countsHash, result, bytes, phase: 0 };
@@ -183,14 +256,20 @@ export class ThreadCommunicator implements Communicator {
       () => slotFree(this.g, seq),
       label,
       kind,
-      () => `slot ring full: collective #${seq - this.g.lay.slots} is not finished by every rank (each rank must wait() its handles)`,
+      () =>
+        `slot ring full: collective #${seq - this.g.lay.slots} is not finished by every rank (each rank must wait() its handles)`,
     );
     const off = this.place(data, label, kind, () => collectiveRead(this.g, seq));
     publishCollective(this.g, op, off, data.length, a2aOffsets);
     this.pending.push({ type: "coll", op });
     this.job.setIdle(this.g.worldRank);
     return this.handle(kind, label, () => {
-      this.block(() => op.phase === 2, label, kind, () => describeMissing(this.g, op));
+      this.block(
+        () => op.phase === 2,
+        label,
+        kind,
+        () => describeMissing(this.g, op),
+      );
       this.bytes[kind] += op.bytes;
       return op.result;
     });
@@ -217,7 +296,11 @@ export class ThreadCommunicator implements Communicator {
 
   /** Block until ready(), driving every pending op meanwhile (so out-of-order waits cannot deadlock). */
   private block(ready: () => boolean, label: string, kind: CollectiveKind, missing: () => string): void {
-    const describe = (): { label: string; what: string; missing: string } => ({ label, what: `${kind} '${label}' on ${this.name}`, missing: missing() });
+    const describe = (): { label: string; what: string; missing: string } => ({
+      label,
+      what: `${kind} '${label}' on ${this.name}`,
+      missing: missing(),
+    });
     // A rank that was computing when the job failed stops at its next collective, ready or not.
     this.g.waiter.checkAbort(describe);
     this.g.waiter.until(() => {

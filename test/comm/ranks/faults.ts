@@ -1,9 +1,9 @@
 // Rank module for the fault tests: a loop of all_gathers where one rank misbehaves at step k
-// (throws, exits the thread, returns early, skips one collective, or sends more than the arena holds).
+// (throws, exits the thread, crashes it, returns early, skips one collective, or sends more than the arena holds).
 import type { RankContext } from "../../../runtime/comm/context.ts";
 
 export interface FaultArgs {
-  mode: "throw" | "exit" | "return" | "skip" | "oversize" | "stall" | "none";
+  mode: "throw" | "exit" | "crash" | "return" | "skip" | "oversize" | "stall" | "none";
   who: number;
   step: number;
   steps: number;
@@ -16,6 +16,13 @@ export async function rankMain(ctx: RankContext, a: FaultArgs): Promise<number> 
     if (ctx.rank === a.who && k === a.step) {
       if (a.mode === "throw") throw new Error(`boom at step ${k}`);
       if (a.mode === "exit") process.exit(3);
+      // an uncaught error outside rankMain's promise chain kills the worker thread
+      if (a.mode === "crash")
+        await new Promise(() =>
+          setTimeout(() => {
+            throw new Error("async boom");
+          }, 10),
+        );
       if (a.mode === "return") return -1;
       if (a.mode === "skip") continue;
       if (a.mode === "oversize") await c.startAllReduce(new Float32Array(1 << 20), `step${k}`).wait();

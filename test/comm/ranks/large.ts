@@ -17,27 +17,22 @@ export interface LargeResult {
 
 const MiB = 2 ** 20;
 
-function check(got: Float32Array, want: Float32Array): Check {
-  let wrong = got.length === want.length ? 0 : 1;
+/**
+ * Compare got[i] with base + mult * ((i + offset) % 997), the closed form of fill() summed over ranks
+ * (all values are small integers, so float32 sums are exact).
+ */
+function check(got: Float32Array, length: number, base: number, mult: number, offset = 0, part = length): Check {
+  let wrong = got.length === length ? 0 : 1;
   let first = -1;
-  const n = Math.min(got.length, want.length);
+  const n = Math.min(got.length, length);
   for (let i = 0; i < n; i++) {
-    if (got[i] !== want[i]) {
+    const q = Math.floor(i / part); // all_gather: part q comes from rank q
+    if (got[i] !== base + q * 1000 + mult * ((i - q * part + offset) % 997)) {
       wrong++;
       if (first < 0) first = i;
     }
   }
   return { wrong, first, length: got.length };
-}
-
-/** Sum over ranks q < W of fill(tag, q, n, offset), in rank order (float32, as the transport sums). */
-function sumFill(tag: number, W: number, n: number, offset = 0): Float32Array {
-  const out = fill(tag, 0, n, offset);
-  for (let q = 1; q < W; q++) {
-    const x = fill(tag, q, n, offset);
-    for (let i = 0; i < n; i++) out[i]! += x[i]!;
-  }
-  return out;
 }
 
 export async function rankMain(ctx: RankContext): Promise<LargeResult> {
@@ -48,12 +43,31 @@ export async function rankMain(ctx: RankContext): Promise<LargeResult> {
   const part = n / W;
   const prev = (r + W - 1) % W;
   const checks: Record<string, Check> = {};
-  checks.allReduce = check(await c.startAllReduce(fill(1, r, n), "big.ar").wait(), sumFill(1, W, n));
-  const gathered = new Float32Array(n);
-  for (let q = 0; q < W; q++) gathered.set(fill(2, q, part), q * part);
-  checks.allGather = check(await c.startAllGather(fill(2, r, part), "big.ag").wait(), gathered);
-  checks.reduceScatter = check(await c.startReduceScatter(fill(3, r, n), "big.rs").wait(), sumFill(3, W, part, r * part));
-  checks.sendRecv = check(await c.startSendRecv(fill(4, r, n), (r + 1) % W, prev, n, "big.p2p").wait(), fill(4, prev, n));
+  // sum over ranks q of (tag 100 + q 1000 + m) = W tag 100 + 1000 W (W-1) / 2 + W m
+  const summed = (tag: number): number => W * tag * 100 + (1000 * W * (W - 1)) / 2;
+  checks.allReduce = check(await c.startAllReduce(fill(1, r, n), "big.ar").wait(), n, summed(1), W);
+  checks.allGather = check(await c.startAllGather(fill(2, r, part), "big.ag").wait(), n, 200, 1, 0, part);
+  checks.reduceScatter = check(
+    await c.startReduceScatter(fill(3, r, n), "big.rs").wait(),
+    part,
+    summed(3),
+    W,
+    r * part,
+  );
+  checks.sendRecv = check(
+    await c.startSendRecv(fill(4, r, n), (r + 1) % W, prev, n, "big.p2p").wait(),
+    n,
+    400 + prev * 1000,
+    1,
+  );
   const b = c.bytesReceived();
-  return { checks, bytes: { all_reduce: b.all_reduce, all_gather: b.all_gather, reduce_scatter: b.reduce_scatter, send_recv: b.send_recv } };
+  return {
+    checks,
+    bytes: {
+      all_reduce: b.all_reduce,
+      all_gather: b.all_gather,
+      reduce_scatter: b.reduce_scatter,
+      send_recv: b.send_recv,
+    },
+  };
 }

@@ -28,5 +28,15 @@ export async function rankMain(ctx: RankContext): Promise<MeshResult> {
   const { rank: s, size: S } = ctx.sp;
   const spRing = [...(await ctx.sp.startSendRecv(me, (s + 1) % S, (s + S - 1) % S, 1, "sp.ring").wait())];
   await ctx.world.barrier("end");
-  return { rank: ctx.rank, sp: [ctx.sp.rank, ctx.sp.size], dp: [ctx.dp.rank, ctx.dp.size], spGather, dpGather, worldSum, spSum, dpSum, spRing };
+  return {
+    rank: ctx.rank,
+    sp: [ctx.sp.rank, ctx.sp.size],
+    dp: [ctx.dp.rank, ctx.dp.size],
+    spGather,
+    dpGather,
+    worldSum,
+    spSum,
+    dpSum,
+    spRing,
+  };
 }

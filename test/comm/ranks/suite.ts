@@ -42,7 +42,15 @@ export async function rankMain(ctx: RankContext): Promise<SuiteResult> {
   const ring = await c.startSendRecv(fill(5, r, 7), (r + 1) % W, (r + W - 1) % W, 7, "ring").wait();
   snap();
   // LASP-1 shaped chain: the first rank only sends, the last only receives.
-  const chain = await c.startSendRecv(r < W - 1 ? fill(6, r, 5 + r) : null, r < W - 1 ? r + 1 : null, r > 0 ? r - 1 : null, r > 0 ? 4 + r : 0, "chain").wait();
+  const chain = await c
+    .startSendRecv(
+      r < W - 1 ? fill(6, r, 5 + r) : null,
+      r < W - 1 ? r + 1 : null,
+      r > 0 ? r - 1 : null,
+      r > 0 ? 4 + r : 0,
+      "chain",
+    )
+    .wait();
   snap();
   await c.barrier("barrier");
   snap();
