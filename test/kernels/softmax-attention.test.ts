@@ -235,6 +235,20 @@ describe("softmax attention under simulated SP equals the float64 oracle", () =>
         }
 });
 
+describe("softmax attention with empty chunks (N < chunks)", () => {
+  for (const layout of layouts)
+    for (const causal of [true, false]) {
+      const c: Case = { n: 5, b: 1, h: 4, hkv: 2, dk: 3, dv: 2, causal, block: 2 };
+      const name = `${causal ? "causal" : "bidir"} N=5 ${layout} W=4`;
+      it(`LASP-2H, ring, Ulysses ${name}`, () => {
+        const g = makeGlobal(c, 71);
+        expectClose(runLasp2h(c, g, 4, layout), g);
+        expectClose(runRing(c, g, 4, layout), g);
+        expectClose(runUlysses(c, g, 4, layout), g);
+      });
+    }
+});
+
 describe("softmax attention single-call cases", () => {
   it("MHA (groups 1), block larger than the chunk, dk 3 dv 4", () => {
     const c: Case = { n: 13, b: 1, h: 3, hkv: 3, dk: 3, dv: 4, causal: true, block: 64 };
