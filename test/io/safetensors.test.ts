@@ -3,6 +3,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { decodeSafetensors, encodeSafetensors, readSafetensors, requireTensor, toFloat32, writeSafetensors } from "../../runtime/io/safetensors.ts";
 
@@ -56,6 +57,20 @@ describe("safetensors", () => {
     expect(Array.from(toFloat32(c.tensors.get("x")!))).toEqual([Math.fround(0.1), -2.5]);
     expect(Array.from(toFloat32(c.tensors.get("n")!))).toEqual([-3]);
     expect(c.metadata).toEqual({ a: "b" });
+  });
+
+  it("reads a file written by the reference (Python) implementation", () => {
+    const file = fileURLToPath(new URL("fixtures/reference-writer.safetensors", import.meta.url));
+    const c = readSafetensors(file);
+    expect(c.metadata).toEqual({ k: "v" });
+    const got = Object.fromEntries([...c.tensors].map(([n, t]) => [n, [t.dtype, t.shape, Array.from(toFloat32(t))]]));
+    expect(got).toEqual({
+      a: ["F32", [2, 3], [0, 0.5, 1, 1.5, 2, 2.5]],
+      b: ["F64", [2], [1.5, -2.25]],
+      c: ["I64", [1, 1], [-3]],
+      d: ["I32", [2], [7, 8]],
+      h: ["F16", [3], [1, -2, 0.5]],
+    });
   });
 
   it("widens F16 and BF16 to float32", () => {
