@@ -1,0 +1,127 @@
+// Lowering of logical linear attention (forward and backward) per SP method: LASP-2 (one AllGather of the
+// chunk states each way, ALGORITHM.md section 1), LASP-1 (serial send/recv chain), ring (K/V blocks around).
+import type { LinearAttnNode, LinearAttnBwdNode } from "../ir/graph.ts";
+import { Lowerer, siteOf, type Site } from "./ctx.ts";
+import { ringBackward } from "./ring.ts";
+
+type Attn = LinearAttnNode | LinearAttnBwdNode;
+
+/** Kernel attributes of the la_* ops, from the logical node. */
+function la(n: Attn) {
+  return { batch: n.batch, heads: n.heads, dk: n.dk, dv: n.dv, causal: n.causal, block: n.block, lambdas: n.lambdas ? [...n.lambdas] : null, gated: n.gated };
+}
+
+/** K and V repeated to H heads for the kernels (names shared by forward and backward). */
+function repeated(L: Lowerer, n: Attn, k: string, v: string, p: string, s: Site, emitNodes: boolean): [string, string] {
+  if (n.groups === 1) return [k, v];
+  const kr = `${p}.k_rep`;
+  const vr = `${p}.v_rep`;
+  if (emitNodes) {
+    for (const [x, y] of [[k, kr], [v, vr]] as const) {
+      L.emit({ op: "repeat_kv", batch: n.batch, kvHeads: n.kvHeads, groups: n.groups, in: [x], out: [y], ...s });
+    }
+  }
+  return [kr, vr];
+}
+
+const prefix = (n: Attn) => `L${n.layer ?? "x"}.la`;
+
+function stateParts(L: Lowerer, n: Attn) {
+  const S = L.part.segments;
+  const parts = [{ axis: 0, perToken: 0, fixed: S * n.batch * n.heads * n.dk * n.dv }];
+  if (n.gated) parts.push({ axis: 0, perToken: 0, fixed: S * n.batch * n.heads * n.dk });
+  return parts;
+}
+
+export function lowerLinearForward(L: Lowerer, n: LinearAttnNode): void {
+  const s = siteOf(n);
+  const p = prefix(n);
+  const [q, k, v, g] = n.in as [string, string, string, string | undefined];
+  const gate = n.gated ? [g!] : [];
+  const [kr, vr] = repeated(L, n, k, v, p, s, true);
+  const o = n.out[0]!;
+  const a = la(n);
+  if (n.method === "ring") {
+    const W = L.g.mesh.sp;
+    const o0 = W > 1 ? `${p}.o_local` : o;
+    L.emit({ op: "la_intra", ...a, in: [q, kr, vr], out: [o0], ...s });
+    let acc = o0;
+    let [kc, vc] = [k, v];
+    for (let h = 1; h < W; h++) {
+      const [kh, vh] = [`${p}.k_hop${h}`, `${p}.v_hop${h}`];
+      const parts = [
+        { axis: 1, perToken: n.batch * n.kvHeads * n.dk, fixed: 0 },
+        { axis: 1, perToken: n.batch * n.kvHeads * n.dv, fixed: 0 },
+      ];
+      L.collective({ collective: "send_recv", group: "sp", parts, sendTo: "next", recvFrom: "prev", wrap: true, hop: h }, [kc, vc], [kh, vh], s);
+      L.emit({ op: "la_cross", ...a, hop: h, groups: n.groups, in: [q, kh, vh], out: [`${p}.o_hop${h}`], ...s });
+      const next = h === W - 1 ? o : `${p}.o_acc${h}`;
+      L.emit({ op: "add", in: [acc, `${p}.o_hop${h}`], out: [next], ...s });
+      acc = next;
+      [kc, vc] = [kh, vh];
+    }
+    return;
+  }
+  const M = [`${p}.M`, ...(n.gated ? [`${p}.A`] : [])];
+  L.emit({ op: "la_state", ...a, in: [kr, vr, ...gate], out: M, ...s });
+  if (n.method === "lasp2") {
+    const Mall = M.map((x) => `${x}_all`);
+    L.collective({ collective: "all_gather", group: "sp", parts: stateParts(L, n) }, M, Mall, s);
+    if (n.causal) L.emit({ op: "la_intra", ...a, in: [q, kr, vr, ...gate], out: [`${p}.o_intra`], ...s });
+    L.emit({ op: "la_prefix", ...a, in: Mall, out: [`${p}.P`], ...s });
+  } else {
+    // lasp1: receive P_t from the previous rank, pass P_t (+) M_t on to the next one
+    L.collective({ collective: "send_recv", group: "sp", parts: stateParts(L, n).slice(0, 1), sendTo: null, recvFrom: "prev", hop: 1 }, [], [`${p}.P`], s);
+    L.emit({ op: "la_carry", ...a, reverse: false, in: [`${p}.P`, ...M], out: [`${p}.P_next`], ...s });
+    L.collective({ collective: "send_recv", group: "sp", parts: stateParts(L, n).slice(0, 1), sendTo: "next", recvFrom: null, hop: 1 }, [`${p}.P_next`], [], s);
+    L.emit({ op: "la_intra", ...a, in: [q, kr, vr, ...gate], out: [`${p}.o_intra`], ...s });
+  }
+  L.emit({ op: "la_inter", ...a, in: [q, `${p}.P`, ...(n.causal ? [`${p}.o_intra`] : []), ...gate], out: [o], ...s });
+}
+
+export function lowerLinearBackward(L: Lowerer, n: LinearAttnBwdNode): void {
+  const s = siteOf(n);
+  const p = prefix(n);
+  const ins = n.in;
+  const [q, k, v] = ins as [string, string, string];
+  const g = n.gated ? ins[3] : undefined;
+  const gate = g !== undefined ? [g] : [];
+  const dO = ins[ins.length - 1]!;
+  const [dq, dk, dv] = n.out as [string, string, string];
+  const dg = n.gated ? [n.out[3]!] : [];
+  const [kr, vr] = repeated(L, n, k, v, p, s, false);
+  const a = la(n);
+  if (n.method === "ring") {
+    ringBackward(L, n, { q, k: kr, v: vr, o: null, dO, dq, dk, dv, p });
+    return;
+  }
+  // dK, dV of the repeated heads, summed back to the kv heads at the end
+  const dkr = n.groups === 1 ? dk : `${p}.dk_rep`;
+  const dvr = n.groups === 1 ? dv : `${p}.dv_rep`;
+  {
+    const D = `${p}.D`;
+    L.emit({ op: "la_bwd_state", ...a, in: [q, dO, ...gate], out: [D], ...s });
+    const parts = stateParts(L, n).slice(0, 1);
+    if (n.method === "lasp2") {
+      L.collective({ collective: "all_gather", group: "sp", parts }, [D], [`${D}_all`], s);
+    }
+    const intra = [`${p}.dq_intra`, `${p}.dk_intra`, `${p}.dv_intra`, ...(n.gated ? [`${p}.dg_intra`] : [])];
+    if (n.causal) L.emit({ op: "la_bwd_intra", ...a, in: [q, kr, vr, dO, ...gate], out: intra, ...s });
+    if (n.method === "lasp2") {
+      L.emit({ op: "la_suffix", ...a, in: [`${D}_all`, ...(n.gated ? [`${p}.A_all`] : [])], out: [`${p}.G`], ...s });
+    } else {
+      L.collective({ collective: "send_recv", group: "sp", parts, sendTo: null, recvFrom: "next", hop: 1 }, [], [`${p}.G`], s);
+      L.emit({ op: "la_carry", ...a, reverse: true, in: [`${p}.G`, D, ...(n.gated ? [`${p}.A`] : [])], out: [`${p}.G_next`], ...s });
+      L.collective({ collective: "send_recv", group: "sp", parts, sendTo: "prev", recvFrom: null, hop: 1 }, [`${p}.G_next`], [], s);
+    }
+    const finals = [dq, dkr, dvr, ...dg];
+    const inter = n.causal ? [`${p}.dq_inter`, `${p}.dk_inter`, `${p}.dv_inter`, ...(n.gated ? [`${p}.dg_inter`] : [])] : finals;
+    L.emit({ op: "la_bwd_inter", ...a, in: [q, kr, vr, dO, `${p}.P`, `${p}.G`, ...gate], out: inter, ...s });
+    if (n.causal) finals.forEach((f, j) => L.emit({ op: "add", in: [intra[j]!, inter[j]!], out: [f], ...s }));
+  }
+  if (n.groups > 1) {
+    for (const [x, y] of [[dkr, dk], [dvr, dv]] as const) {
+      L.emit({ op: "repeat_kv_bwd", batch: n.batch, kvHeads: n.kvHeads, groups: n.groups, in: [x], out: [y], ...s });
+    }
+  }
+}

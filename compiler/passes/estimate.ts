@@ -1,0 +1,121 @@
+// Pass estimate: per layer FLOPs (forward, backward) and activation memory (forward buffers kept for the
+// backward), max over SP ranks, and the bytes each rank receives per collective (cost/bytes.ts).
+// Walks the program once per SP rank with the shape and FLOP rule tables.
+import { TOKENS, TARGETS, allNodes, type Graph, type Node } from "../ir/graph.ts";
+import { shapesOf, elems, type Shape, type ShapeCtx } from "../cost/shapes.ts";
+import { flopsOf } from "../cost/flops.ts";
+import { bytesReceived, maxBytesReceived, type CommSizing } from "../cost/bytes.ts";
+import { layerMethod } from "../ir/dims.ts";
+import type { Estimates, LayerEstimate, CommEstimate } from "../plan/schema.ts";
+import type { Pass } from "./pass.ts";
+
+interface RankTotals {
+  fwd: number[];
+  bwd: number[];
+  act: number[];
+  other: { fwd: number; bwd: number; act: number };
+  comm: { forward: number; backward: number; grad_sync: number };
+}
+
+function sizingOf(n: Node): CommSizing | null {
+  return n.op === "comm_start" || n.op === "collective" ? n : null;
+}
+
+function walkRank(g: Graph, rank: number): RankTotals {
+  const part = g.partition!;
+  const B = g.spec.train.batch;
+  const L = g.spec.model.layers.length;
+  const C = part.rankTokens[rank]!;
+  const env = new Map<string, Shape>([[TOKENS, [B * C]], [TARGETS, [B * C]]]);
+  for (const p of g.params) env.set(p.name, p.shape);
+  const starts = new Map<string, { sizing: CommSizing; inShapes: readonly Shape[] }>();
+  const sctx: ShapeCtx = { rank, rankTokens: part.rankTokens, segments: part.segments, mesh: g.mesh, starts };
+  const fctx = { rank, W: g.mesh.sp, N: g.spec.train.seq, layout: part.layout };
+  const t: RankTotals = {
+    fwd: new Array<number>(L).fill(0),
+    bwd: new Array<number>(L).fill(0),
+    act: new Array<number>(L).fill(0),
+    other: { fwd: 0, bwd: 0, act: 0 },
+    comm: { forward: 0, backward: 0, grad_sync: 0 },
+  };
+  const producer = new Map<string, number | null>();
+  const forwardBufs = new Set<string>();
+  for (const n of allNodes(g)) {
+    const ins = n.in.map((b) => env.get(b) ?? [0]);
+    if (n.op === "comm_start") starts.set(n.handle, { sizing: n, inShapes: ins });
+    const outs = shapesOf(n, ins, sctx);
+    n.out.forEach((b, j) => env.set(b, outs[j] ?? [0]));
+    const f = flopsOf(n, ins, outs, fctx);
+    const sz = sizingOf(n);
+    if (sz !== null) t.comm[n.phase] += bytesReceived(sz, { mesh: g.mesh, rankTokens: part.rankTokens }, sz.group === "sp" ? rank : 0);
+    if (n.phase === "forward") {
+      for (const b of n.out) {
+        producer.set(b, n.layer);
+        forwardBufs.add(b);
+      }
+      if (n.layer === null) t.other.fwd += f;
+      else t.fwd[n.layer]! += f;
+    } else if (n.phase === "backward") {
+      if (n.layer === null) t.other.bwd += f;
+      else t.bwd[n.layer]! += f;
+    }
+  }
+  // activation memory: forward buffers a backward step still reads
+  const saved = new Set<string>();
+  for (const n of g.backward) for (const b of n.in) if (forwardBufs.has(b)) saved.add(b);
+  for (const b of saved) {
+    const bytes = elems(env.get(b) ?? [0]) * 4;
+    const l = producer.get(b) ?? null;
+    if (l === null) t.other.act += bytes;
+    else t.act[l]! += bytes;
+  }
+  return t;
+}
+
+export function estimate(g: Graph): Estimates {
+  const W = g.mesh.sp;
+  const per = Array.from({ length: W }, (_, r) => walkRank(g, r));
+  const max = (f: (t: RankTotals) => number) => Math.max(0, ...per.map(f));
+  const ctx = { mesh: g.mesh, rankTokens: g.partition!.rankTokens };
+  const comm = (layer: number): CommEstimate[] =>
+    allNodes(g)
+      .filter((n) => n.layer === layer && n.phase !== "grad_sync")
+      .flatMap((n) => {
+        if (n.op === "comm_start") return [{ op: n.collective, phase: n.phase, handle: n.handle, bytesPerRank: n.bytesPerRank }];
+        if (n.op === "collective") return [{ op: n.collective, phase: n.phase, handle: `h.${n.out[0] ?? n.in[0]}`, bytesPerRank: maxBytesReceived(n, ctx) }];
+        return [];
+      });
+  const layers: LayerEstimate[] = g.spec.model.layers.map((ls, i) => ({
+    index: ls.index,
+    kind: ls.kind,
+    method: layerMethod(g.spec, ls),
+    comm: comm(i),
+    flopsForward: max((t) => t.fwd[i]!),
+    flopsBackward: max((t) => t.bwd[i]!),
+    activationBytes: max((t) => t.act[i]!),
+  }));
+  const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
+  const paramCount = g.params.reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
+  return {
+    rankTokens: [...g.partition!.rankTokens],
+    layers,
+    totals: {
+      flopsForward: max((t) => sum(t.fwd) + t.other.fwd),
+      flopsBackward: max((t) => sum(t.bwd) + t.other.bwd),
+      activationBytes: max((t) => sum(t.act) + t.other.act),
+      commBytesForward: max((t) => t.comm.forward),
+      commBytesBackward: max((t) => t.comm.backward),
+      commBytesGradSync: max((t) => t.comm.grad_sync),
+      paramCount,
+      paramBytes: paramCount * 4,
+    },
+  };
+}
+
+export const estimatePass: Pass = {
+  name: "estimate",
+  summary: "FLOPs and activation memory per layer (max over ranks), bytes per rank per collective",
+  run(g) {
+    return g.partition === null ? g : { ...g, estimates: estimate(g) };
+  },
+};

@@ -1,0 +1,54 @@
+// Canonical JSON for golden files and hashes: object keys sorted, numbers printed the same way on every
+// platform (integers as is, others with up to 12 significant digits), two-space indent.
+function num(n: number): string {
+  if (!Number.isFinite(n)) throw new RangeError(`non-finite number ${n} in canonical JSON`);
+  if (Number.isInteger(n)) return String(n);
+  return String(Number(n.toPrecision(12)));
+}
+
+function write(v: unknown, indent: string, out: string[]): void {
+  if (v === null || typeof v === "boolean") out.push(String(v));
+  else if (typeof v === "number") out.push(num(v));
+  else if (typeof v === "string") out.push(JSON.stringify(v));
+  else if (Array.isArray(v)) {
+    if (v.length === 0) return void out.push("[]");
+    const inner = indent + "  ";
+    const scalars = v.every((x) => x === null || typeof x !== "object");
+    if (scalars) {
+      out.push("[");
+      v.forEach((x, i) => {
+        if (i > 0) out.push(", ");
+        write(x, inner, out);
+      });
+      out.push("]");
+      return;
+    }
+    out.push("[\n");
+    v.forEach((x, i) => {
+      out.push(inner);
+      write(x, inner, out);
+      out.push(i < v.length - 1 ? ",\n" : "\n");
+    });
+    out.push(indent + "]");
+  } else if (typeof v === "object") {
+    const keys = Object.keys(v as object)
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .sort();
+    if (keys.length === 0) return void out.push("{}");
+    const inner = indent + "  ";
+    out.push("{\n");
+    keys.forEach((k, i) => {
+      out.push(`${inner}${JSON.stringify(k)}: `);
+      write((v as Record<string, unknown>)[k], inner, out);
+      out.push(i < keys.length - 1 ? ",\n" : "\n");
+    });
+    out.push(indent + "}");
+  } else throw new TypeError(`cannot write ${typeof v} as JSON`);
+}
+
+/** Canonical JSON text of a JSON value, with a final newline. */
+export function canonicalJson(v: unknown): string {
+  const out: string[] = [];
+  write(v, "", out);
+  return out.join("") + "\n";
+}
