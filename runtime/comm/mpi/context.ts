@@ -1,19 +1,12 @@
 // The MPI launcher side of a rank: under `mpirun -np sp*dp`, each process builds the same RankContext
 // as the worker-thread launcher (world / sp / dp communicators, post), so the executor runs unchanged.
-import type { Communicator } from "../communicator.ts";
+import type { RankContext } from "../context.ts";
 import { loadMpi, type MpiBinding } from "./binding.ts";
 import { installFatalHandlers } from "./fatal.ts";
 import { defaultMpiTimeoutMs, MpiCommunicator } from "./mpi-communicator.ts";
 
-/** Same shape as runtime/comm/context.ts RankContext. */
-export interface MpiRankContext {
-  rank: number;
-  world: Communicator;
-  sp: Communicator;
-  dp: Communicator;
-  /** writes one JSON line `{"rank":R,"post":msg}` on stdout, for whoever reads mpirun's output */
-  post(msg: unknown): void;
-}
+/** runtime/comm/context.ts RankContext; `post` writes one JSON line `{"rank":R,"post":msg}` on stdout. */
+export type MpiRankContext = RankContext;
 
 export interface MpiRankOptions {
   /** wait limit of every communicator (default LASP_COMM_TIMEOUT_MS, else 120 s) */

@@ -4,3 +4,4 @@ export { MpiCommunicator, defaultMpiTimeoutMs, type MpiCommunicatorOptions } fro
 export { MpiHandle } from "./handle.ts";
 export { mpiRankContext, mpiFinalize, type MpiRankContext, type MpiRankOptions } from "./context.ts";
 export { installFatalHandlers } from "./fatal.ts";
+export { runRankMain, plain } from "./run-rank.ts";

@@ -115,6 +115,13 @@ const W = ctx.world.size;
 check("blocking allreduce", out, [W, (W * (W - 1)) / 2, 2 * W, 3 * W]);
 mpi.barrier(0);
 
+// progress without wait(): the poller started with the op completes it while JS only sleeps
+const bg = ctx.world.startAllGather(range(1 << 18, (i) => i), "progress.bg");
+const t0 = performance.now();
+while (mpi.pendingCount() > 0 && performance.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 5));
+check("completed before wait() was called", [mpi.pendingCount()], [0]);
+check("background all_gather", (await bg.wait()).subarray(W * (1 << 18) - 3), [(1 << 18) - 3, (1 << 18) - 2, (1 << 18) - 1]);
+
 // argument errors are CommErrors thrown at start, before MPI sees them
 await expectThrows("all_gather count mismatch", () => ctx.world.startAllGather(new Float32Array(3), "bad.ag", new Array(W).fill(2)), /data has 3 elements/);
 await expectThrows("send to a rank outside the group", () => ctx.world.startSendRecv(new Float32Array(1), W, null, 0, "bad.sr"), /not a rank/);
