@@ -12,10 +12,24 @@ export interface PlanError {
   readonly message: string;
 }
 
+/**
+ * ajv reports schema paths relative to the innermost $ref'd definition; make them absolute. The plan's
+ * refs are SourceLoc (every `loc`), Spec (`/spec`) and Step (the items of the three step lists).
+ */
+function absoluteSchemaPath(instancePath: string, schemaPath: string): string {
+  if (schemaPath.startsWith("#/definitions/")) return schemaPath;
+  const rel = schemaPath.slice(1);
+  if (instancePath.startsWith("/spec")) return `#/definitions/Spec${rel}`;
+  if (/^\/(forward|backward|gradSync)\/\d+/.test(instancePath) && !schemaPath.startsWith("#/properties/forward")) {
+    return `#/definitions/Step${rel}`;
+  }
+  return schemaPath;
+}
+
 let compiled: ValidateFunction | undefined;
 
 function validator(): ValidateFunction {
-  compiled ??= new Ajv({ allErrors: true, strict: false }).compile(planJsonSchema());
+  compiled ??= new Ajv({ allErrors: true, strict: false, discriminator: true }).compile(planJsonSchema());
   return compiled;
 }
 
@@ -25,7 +39,7 @@ export function validatePlan(plan: unknown): PlanError[] {
   if (v(plan)) return [];
   return (v.errors ?? []).map((e) => ({
     instancePath: e.instancePath,
-    schemaPath: e.schemaPath,
+    schemaPath: absoluteSchemaPath(e.instancePath, e.schemaPath),
     message: e.message ?? "invalid",
   }));
 }
