@@ -7,6 +7,7 @@ import { gelu, geluBackward, matmul, matmulBackward, swiglu, swigluBackward } fr
 import { layerNorm, layerNormBackward, rmsNorm, rmsNormBackward } from "../../runtime/kernels/norm.ts";
 import { embedding, embeddingBackward } from "../../runtime/kernels/embed.ts";
 import { heads, repeatKv, repeatKvBackward, unheads } from "../../runtime/kernels/heads.ts";
+import { gateProj, gateProjBackward } from "../../runtime/kernels/gate.ts";
 import * as O from "../oracle/dense.ts";
 import { numericVjp } from "../oracle/numeric-vjp.ts";
 import { randArray } from "../oracle/random.ts";
@@ -124,5 +125,23 @@ describe("dense ops vs float64 oracles", () => {
     close(repeatKvBackward(ten(dy, [bhkv * groups, c, d]) as tf.Tensor3D, groups), gx!);
     close(repeatKv(ten(x, [bhkv, c, d]) as tf.Tensor3D, 1), x, 1e-7);
     expect(f64(repeatKvBackward(ten(dy, [bhkv * groups, c, d]) as tf.Tensor3D, 1))).toEqual(f64(ten(dy, [bhkv * groups, c, d])));
+  });
+
+  it("GLA gate projection logsigmoid(h W1 W2)/tau [7,5]x[5,2]x[2,6]: forward, dh, dw1, dw2", () => {
+    const [t, d, r, g, tau] = [7, 5, 2, 6, 16];
+    const h = randArray(t * d, 22, 2);
+    const w1 = randArray(d * r, 23);
+    const w2 = randArray(r * g, 24, 2);
+    const dg = randArray(t * g, 25);
+    const f = (a: readonly Float64Array[]) => O.gateProj(a[0]!, a[1]!, a[2]!, t, d, r, g, tau);
+    const [gh, g1, g2] = numericVjp(f, [h, w1, w2], dg, [0, 1, 2]);
+    const [ht, w1t, w2t] = [ten(h, [t, d]), ten(w1, [d, r]), ten(w2, [r, g])] as tf.Tensor2D[];
+    const y = gateProj(ht!, w1t!, w2t!, tau);
+    close(y, f([h, w1, w2]));
+    expect(Math.max(...y.dataSync())).toBeLessThanOrEqual(0);
+    const b = gateProjBackward(ht!, w1t!, w2t!, ten(dg, [t, g]) as tf.Tensor2D, tau);
+    close(b.dh, gh!);
+    close(b.dw1, g1!);
+    close(b.dw2, g2!);
   });
 });

@@ -176,3 +176,10 @@ export function accuracy(logits: Float64Array, targets: Int32Array, v: number): 
   });
   return hits;
 }
+
+/** GLA log-gates logsigmoid(h W1 W2) / tau; h [T, D], w1 [D, r], w2 [r, G]. */
+export function gateProj(h: Float64Array, w1: Float64Array, w2: Float64Array, t: number, d: number, r: number, g: number, tau: number): Float64Array {
+  const a = matmul(h, w1, t, d, r);
+  const z = matmul(a, w2, t, r, g);
+  return z.map((v) => -Math.log1p(Math.exp(-v)) / tau);
+}
