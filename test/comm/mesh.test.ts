@@ -5,6 +5,7 @@ import { launchRanks } from "../../runtime/comm/threads/launch.ts";
 import type { MeshResult } from "./ranks/mesh.ts";
 
 const entry = new URL("./ranks/mesh.ts", import.meta.url);
+const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
 const range = (n: number, from = 0, step = 1): number[] => Array.from({ length: n }, (_, i) => from + i * step);
 
 describe.each([
@@ -30,6 +31,7 @@ describe.each([
       expect(got.spSum).toEqual([spGroup.reduce((a, b) => a + b, 0), sp]);
       expect(got.dpSum).toEqual([dpGroup.reduce((a, b) => a + b, 0), dp]);
       expect(got.spRing).toEqual([spGroup[(spIndex + sp - 1) % sp]]);
+      expect(got.crossed).toEqual([sp, sum(spGroup), 2 * dp, sum(dpGroup)]);
     }
   });
 });

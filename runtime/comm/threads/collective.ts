@@ -2,7 +2,7 @@
 // (check agreement, read the peers' parts straight from the arena into the result, release the slot).
 import type { CollectiveKind } from "../communicator.ts";
 import { hashString } from "../parts.ts";
-import { F, kindCode, kindName, readLabel, ring, writeLabel } from "./layout.ts";
+import { F, kindCode, kindName, readLabel, writeLabel } from "./layout.ts";
 import type { GroupView } from "./group-view.ts";
 
 export interface CollOp {
@@ -41,7 +41,7 @@ export function publishCollective(
   writeLabel(g.ctrl, g.u16, at(F.LABEL_LEN), op.label);
   if (a2aOffsets !== null) a2aOffsets.forEach((o, j) => (g.ctrl[at(F.A2A) + j] = o));
   Atomics.store(g.ctrl, at(F.PUB), op.seq + 1);
-  ring(g.ctrl);
+  g.ring();
 }
 
 /** Whether every rank has finished reading the slot's previous occupant (seq - slots). */
@@ -129,7 +129,7 @@ function gatherParts(g: GroupView, op: CollOp, partStart: (q: number) => number)
 function finish(g: GroupView, op: CollOp): void {
   Atomics.store(g.ctrl, g.lay.at(slotOf(g, op), g.rank, F.DONE), op.seq + 1);
   op.phase = 2;
-  ring(g.ctrl);
+  g.ring();
 }
 
 /** Move op forward as far as the shared state allows; true once it is done. Never blocks. */
@@ -151,7 +151,7 @@ export function advanceCollective(g: GroupView, op: CollOp): boolean {
         reducePart(g, op, mine);
         g.arena.set(mine, g.regionAt(g.rank, g.ctrl[g.lay.at(s, g.rank, F.OFF)]! + op.offsets[g.rank]!));
         Atomics.store(g.ctrl, g.lay.at(s, g.rank, F.PH2), op.seq + 1);
-        ring(g.ctrl);
+        g.ring();
         op.phase = 1;
         return advanceCollective(g, op);
       }

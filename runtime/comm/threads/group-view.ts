@@ -2,7 +2,7 @@
 // the message prefix used by every error this transport raises.
 import { CommError } from "../communicator.ts";
 import { Layout, type GroupShared } from "./layout.ts";
-import { Waiter } from "./waiter.ts";
+import type { Waiter } from "./waiter.ts";
 import type { JobView } from "./job.ts";
 
 export interface TransportOptions {
@@ -20,13 +20,14 @@ export class GroupView {
   readonly rank: number;
   readonly size: number;
   readonly cap: number;
-  readonly waiter: Waiter;
 
   constructor(
     readonly shared: GroupShared,
     readonly worldRank: number,
     readonly job: JobView,
     readonly opts: TransportOptions,
+    /** the rank's waiter, shared by all its communicators */
+    readonly waiter: Waiter,
   ) {
     this.ctrl = new Int32Array(shared.control);
     this.u16 = new Uint16Array(shared.control);
@@ -37,7 +38,11 @@ export class GroupView {
       throw new Error(`world rank ${worldRank} is not a member of group ${shared.name} [${shared.members.join(", ")}]`);
     this.lay = new Layout(this.size, shared.slots, shared.mailbox);
     this.cap = shared.capacityFloats;
-    this.waiter = new Waiter(this.ctrl, job, worldRank, opts.timeoutMs);
+  }
+
+  /** Wake every member: something one of them may be waiting for has changed. */
+  ring(): void {
+    for (const m of this.shared.members) this.job.ring(m);
   }
 
   get name(): string {

@@ -1,5 +1,5 @@
-// Job-wide shared state of a worker-thread launch: the abort flag every wait checks, and what each
-// rank is doing (collective, label, start or wait) so a dead or stuck rank can be named precisely.
+// Job-wide shared state of a worker-thread launch: the abort flag every wait checks, one doorbell per
+// rank (it sleeps on it), and what each rank is doing, so a dead or stuck rank can be named precisely.
 import { LABEL_CHARS, kindCode, kindName, readLabel, writeLabel } from "./layout.ts";
 import type { CollectiveKind } from "../communicator.ts";
 
@@ -13,17 +13,36 @@ export type Phase = "idle" | "start" | "wait";
 const PHASES: readonly Phase[] = ["idle", "start", "wait"];
 
 export function createJob(world: number): SharedArrayBuffer {
-  return new SharedArrayBuffer((HEADER + world * REC) * 4);
+  return new SharedArrayBuffer((HEADER + world * (1 + REC)) * 4);
 }
 
 /** A view of the job state (one per thread). */
 export class JobView {
-  private readonly i32: Int32Array;
+  readonly i32: Int32Array;
   private readonly u16: Uint16Array;
+  readonly world: number;
+  private readonly acts: number;
 
   constructor(readonly buffer: SharedArrayBuffer) {
     this.i32 = new Int32Array(buffer);
     this.u16 = new Uint16Array(buffer);
+    this.world = (this.i32.length - HEADER) / (1 + REC);
+    this.acts = HEADER + this.world;
+  }
+
+  /** Int32 index of world rank r's doorbell: bumped and notified whenever something r may wait for happens. */
+  bellAt(rank: number): number {
+    return HEADER + rank;
+  }
+
+  ring(rank: number): void {
+    const at = HEADER + rank;
+    Atomics.add(this.i32, at, 1);
+    Atomics.notify(this.i32, at);
+  }
+
+  ringAll(): void {
+    for (let r = 0; r < this.world; r++) this.ring(r);
   }
 
   aborted(): boolean {
@@ -39,11 +58,12 @@ export class JobView {
   abort(rank: number): boolean {
     const first = Atomics.compareExchange(this.i32, ABORT, 0, 1) === 0;
     if (first) Atomics.store(this.i32, ABORT_RANK, rank);
+    this.ringAll();
     return first;
   }
 
   setActivity(rank: number, phase: Phase, kind: CollectiveKind, group: string, label: string): void {
-    const at = HEADER + rank * REC;
+    const at = this.acts + rank * REC;
     this.i32[at + A.KIND] = kindCode(kind);
     this.i32[at + A.GROUP] = group === "world" ? 0 : group === "sp" ? 1 : 2;
     writeLabel(this.i32, this.u16, at + A.LABEL_LEN, label);
@@ -51,12 +71,12 @@ export class JobView {
   }
 
   setIdle(rank: number): void {
-    Atomics.store(this.i32, HEADER + rank * REC + A.STATE, 0);
+    Atomics.store(this.i32, this.acts + rank * REC + A.STATE, 0);
   }
 
   /** e.g. "waiting in all_gather 'L3.state' on sp" or "computing after all_gather 'L3.state' on sp". */
   describe(rank: number): string {
-    const at = HEADER + rank * REC;
+    const at = this.acts + rank * REC;
     const label = readLabel(this.i32, this.u16, at + A.LABEL_LEN);
     if (label === "" && this.i32[at + A.KIND] === 0 && this.i32[at + A.STATE] === 0)
       return "before its first collective";

@@ -4,7 +4,7 @@ import { Worker } from "node:worker_threads";
 import { CommError } from "../communicator.ts";
 import { meshGroups } from "../context.ts";
 import { createJob, JobView } from "./job.ts";
-import { createGroup, ring, type GroupShared } from "./layout.ts";
+import { createGroup, type GroupShared } from "./layout.ts";
 import type { FromWorker, SerializedError, WorkerInit } from "./protocol.ts";
 
 export interface LaunchOptions {
@@ -85,7 +85,6 @@ export async function launchRanks<R>(opts: LaunchOptions): Promise<R[]> {
   const jobBuffer = createJob(W);
   const job = new JobView(jobBuffer);
   const groups = createGroups(sp, dp, capacityBytes);
-  const allGroups = [groups.world, ...groups.sp, ...groups.dp].filter((g): g is GroupShared => g !== null);
   const entryUrl = new URL("./worker-entry.mjs", import.meta.url);
 
   const results = new Array<R>(W);
@@ -120,9 +119,8 @@ export async function launchRanks<R>(opts: LaunchOptions): Promise<R[]> {
     const fail = (f: Failure): void => {
       if (settled || failures.has(f.rank)) return;
       failures.set(f.rank, f);
-      // Wake every rank: the abort flag is checked in each wait slice; the doorbells cut the slice short.
+      // Wake every rank (abort rings all doorbells); each checks the flag at its next blocking point.
       job.abort(f.rank);
-      for (const g of allGroups) ring(new Int32Array(g.control));
       const culprit = job.abortRank();
       if (failures.has(culprit) && !failures.get(culprit)!.aborted) finalize();
       else graceTimer ??= setTimeout(finalize, REPORT_GRACE_MS);

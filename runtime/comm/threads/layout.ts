@@ -1,5 +1,5 @@
-// Shared-memory layout of one group of the worker-thread transport: an Int32 control block (doorbell,
-// a ring of collective slots with one record per rank, point-to-point mailboxes) and a Float32 arena.
+// Shared-memory layout of one group of the worker-thread transport: an Int32 control block (a ring of
+// collective slots with one record per rank, point-to-point mailboxes) and a Float32 arena.
 import type { CollectiveKind } from "../communicator.ts";
 
 /** Everything a rank needs to attach to a group; plain data + SharedArrayBuffers (goes in workerData). */
@@ -34,8 +34,6 @@ export const kindName = (c: number): string => KINDS[c] ?? `kind#${c}`;
 export const LABEL_CHARS = 48;
 const LABEL_INTS = LABEL_CHARS / 2;
 
-/** Control word 0: the group's doorbell, bumped and notified on every publish; waiters sleep on it. */
-export const BELL = 0;
 const HEADER = 4;
 
 /** Fields of a slot record (one per slot per rank), offsets in Int32 words. */
@@ -130,10 +128,4 @@ export function readLabel(i32: Int32Array, u16: Uint16Array, lenAt: number): str
   const n = Math.min(Math.max(i32[lenAt] ?? 0, 0), LABEL_CHARS);
   const base = (lenAt + 1) * 2;
   return String.fromCharCode(...u16.subarray(base, base + n));
-}
-
-/** Wake every rank sleeping on a group's doorbell. */
-export function ring(ctrl: Int32Array): void {
-  Atomics.add(ctrl, BELL, 1);
-  Atomics.notify(ctrl, BELL);
 }

@@ -1,7 +1,7 @@
 // Point-to-point messages of the worker-thread transport: one FIFO mailbox per ordered pair of group
 // ranks (sent / received counters + a small ring of entries pointing into the sender's arena region).
 import { hashString } from "../parts.ts";
-import { E, M, ring } from "./layout.ts";
+import { E, M } from "./layout.ts";
 import type { GroupView } from "./group-view.ts";
 
 export interface RecvOp {
@@ -31,7 +31,7 @@ export function postMessage(g: GroupView, to: number, n: number, off: number, le
   g.ctrl[e + E.LEN] = len;
   g.ctrl[e + E.LABEL_HASH] = hashString(label);
   Atomics.store(g.ctrl, box + M.SENT, n + 1);
-  ring(g.ctrl);
+  g.ring();
 }
 
 /** Receive op's message if it has arrived (earlier messages of the same sender must be taken first). */
@@ -56,7 +56,7 @@ export function advanceRecv(g: GroupView, op: RecvOp): boolean {
   const src = g.regionAt(op.from, g.ctrl[e + E.OFF]!);
   op.result.set(g.arena.subarray(src, src + len));
   Atomics.store(g.ctrl, box + M.RECVD, op.index + 1);
-  ring(g.ctrl);
+  g.ring();
   op.done = true;
   return true;
 }

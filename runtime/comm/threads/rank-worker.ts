@@ -5,9 +5,10 @@ import type { Communicator } from "../communicator.ts";
 import type { RankContext } from "../context.ts";
 import { SoloCommunicator } from "../solo.ts";
 import { JobView } from "./job.ts";
-import { ring, type GroupShared } from "./layout.ts";
+import type { GroupShared } from "./layout.ts";
 import { serializeError, type FromWorker, type WorkerInit } from "./protocol.ts";
 import { ThreadCommunicator } from "./thread-communicator.ts";
+import { Waiter } from "./waiter.ts";
 
 const init = workerData as WorkerInit;
 const port = parentPort;
@@ -15,10 +16,13 @@ if (port === null) throw new Error("rank-worker.ts must run in a worker thread s
 const send = (m: FromWorker): void => port.postMessage(m);
 const job = new JobView(init.job);
 const opts = { timeoutMs: init.timeoutMs, checkLabels: init.checkLabels };
-const groups = [init.world, init.spGroup, init.dpGroup].filter((g): g is GroupShared => g !== null);
+// one waiter per rank: a wait on any group drives the pending ops of all three
+const waiter = new Waiter(job, init.rank, init.timeoutMs);
 
 function attach(name: string, shared: GroupShared | null): Communicator {
-  return shared === null ? new SoloCommunicator(name, init.rank) : new ThreadCommunicator(shared, init.rank, job, opts);
+  return shared === null
+    ? new SoloCommunicator(name, init.rank)
+    : new ThreadCommunicator(shared, init.rank, job, opts, waiter);
 }
 
 const ctx: RankContext = {
@@ -36,6 +40,5 @@ try {
   send({ type: "result", rank: init.rank, value });
 } catch (e) {
   job.abort(init.rank);
-  for (const g of groups) ring(new Int32Array(g.control));
   send({ type: "error", rank: init.rank, error: serializeError(e), activity: job.describe(init.rank) });
 }

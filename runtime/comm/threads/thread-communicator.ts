@@ -21,6 +21,7 @@ import type { JobView } from "./job.ts";
 import type { GroupShared } from "./layout.ts";
 import { advanceRecv, describeRecv, mailboxRoom, messageRead, postMessage, type RecvOp } from "./mailbox.ts";
 import { RingArena } from "./arena.ts";
+import { Waiter } from "./waiter.ts";
 
 type Pending = { type: "coll"; op: CollOp } | { type: "recv"; op: RecvOp };
 
@@ -35,13 +36,16 @@ export class ThreadCommunicator implements Communicator {
   private pending: Pending[] = [];
   private bytes: ByteCounts = zeroByteCounts();
 
+  /** `waiter`: the rank's one Waiter; pass the same to all communicators of a rank (see Waiter.add). */
   constructor(
     shared: GroupShared,
     worldRank: number,
     private readonly job: JobView,
     opts: TransportOptions,
+    waiter: Waiter = new Waiter(job, worldRank, opts.timeoutMs),
   ) {
-    this.g = new GroupView(shared, worldRank, job, opts);
+    this.g = new GroupView(shared, worldRank, job, opts, waiter);
+    waiter.add(() => this.progress());
     this.rank = this.g.rank;
     this.size = this.g.size;
     this.arena = new RingArena(this.g.cap);
@@ -303,10 +307,7 @@ export class ThreadCommunicator implements Communicator {
     });
     // A rank that was computing when the job failed stops at its next collective, ready or not.
     this.g.waiter.checkAbort(describe);
-    this.g.waiter.until(() => {
-      this.progress();
-      return ready();
-    }, describe);
+    this.g.waiter.until(ready, describe);
   }
 
   private progress(): void {

@@ -1,31 +1,45 @@
-// The one blocking loop of the transport: sleep on the group doorbell in short Atomics.wait slices,
-// run progress between slices, and turn a job abort or an expired timeout into a CommError.
+// The one blocking loop of a rank: sleep on the rank's doorbell in short Atomics.wait slices, drive
+// every pending op of all its communicators between slices, turn an abort or a timeout into a CommError.
 import { CommError } from "../communicator.ts";
-import { BELL } from "./layout.ts";
 import type { JobView } from "./job.ts";
 
 /** What a blocked rank is waiting for, computed only when an error message needs it. */
 export type Describe = () => { label: string; what: string; missing: string };
 
 export class Waiter {
+  private readonly engines: (() => void)[] = [];
+  private readonly bell: number;
+
   constructor(
-    private readonly ctrl: Int32Array,
     private readonly job: JobView,
     private readonly worldRank: number,
     private readonly timeoutMs: number,
-    /** longest single sleep: bounds how late an abort is noticed */
+    /** longest single sleep: bounds how late an abort is noticed even if no doorbell rings */
     private readonly sliceMs = 50,
-  ) {}
+  ) {
+    this.bell = job.bellAt(worldRank);
+  }
 
-  /** Block until `ready()` (which may make progress) returns true. */
+  /**
+   * Register a communicator's non-blocking progress function. Every blocking call of the rank drives
+   * all of them, so waits in any order, on any group, cannot deadlock on a peer's second phase.
+   */
+  add(progress: () => void): void {
+    this.engines.push(progress);
+  }
+
+  /** Block until `ready()` returns true. */
   until(ready: () => boolean, describe: Describe): void {
-    if (ready()) return;
-    const t0 = performance.now();
+    const i32 = this.job.i32;
+    let t0 = -1;
     for (;;) {
-      const bell = Atomics.load(this.ctrl, BELL);
+      const bell = Atomics.load(i32, this.bell);
+      for (const p of this.engines) p();
       if (ready()) return;
       this.checkAbort(describe);
-      const left = this.timeoutMs - (performance.now() - t0);
+      const now = performance.now();
+      if (t0 < 0) t0 = now;
+      const left = this.timeoutMs - (now - t0);
       if (left <= 0) {
         const d = describe();
         throw new CommError(
@@ -34,7 +48,7 @@ export class Waiter {
           d.label,
         );
       }
-      Atomics.wait(this.ctrl, BELL, bell, Math.min(this.sliceMs, left));
+      Atomics.wait(i32, this.bell, bell, Math.min(this.sliceMs, left));
     }
   }
 
@@ -46,7 +60,10 @@ export class Waiter {
       `rank ${this.worldRank}: aborted in ${d.what} because rank ${culprit} failed`,
       this.worldRank,
       d.label,
-      { aborted: true, culprit },
+      {
+        aborted: true,
+        culprit,
+      },
     );
   }
 }

@@ -12,6 +12,7 @@ export interface MeshResult {
   spSum: number[];
   dpSum: number[];
   spRing: number[];
+  crossed: number[];
 }
 
 export async function rankMain(ctx: RankContext): Promise<MeshResult> {
@@ -27,6 +28,21 @@ export async function rankMain(ctx: RankContext): Promise<MeshResult> {
   const dpSum = [...(await ctx.dp.startAllReduce(new Float32Array([ctx.rank, 1]), "dp.ar").wait())];
   const { rank: s, size: S } = ctx.sp;
   const spRing = [...(await ctx.sp.startSendRecv(me, (s + 1) % S, (s + S - 1) % S, 1, "sp.ring").wait())];
+  // all_reduces on two groups, waited in opposite orders on neighbouring ranks: a cycle of waits on the
+  // peers' second phase, which completes only because a wait on one group drives the other's too
+  const hSpAr = ctx.sp.startAllReduce(new Float32Array([1, ctx.rank]), "x.sp");
+  const hDpAr = ctx.dp.startAllReduce(new Float32Array([2, ctx.rank]), "x.dp");
+  const spFirst = (ctx.sp.rank + ctx.dp.rank) % 2 === 0;
+  let spSums: Float32Array;
+  let dpSums: Float32Array;
+  if (spFirst) {
+    spSums = await hSpAr.wait();
+    dpSums = await hDpAr.wait();
+  } else {
+    dpSums = await hDpAr.wait();
+    spSums = await hSpAr.wait();
+  }
+  const crossed = [...spSums, ...dpSums];
   await ctx.world.barrier("end");
   return {
     rank: ctx.rank,
@@ -38,5 +54,6 @@ export async function rankMain(ctx: RankContext): Promise<MeshResult> {
     spSum,
     dpSum,
     spRing,
+    crossed,
   };
 }
