@@ -76,7 +76,7 @@ export class Ctx {
         continue;
       }
       const first = map.get(s.name);
-      if (first !== undefined && first.fromOverride === undefined) {
+      if (first !== undefined) {
         this.error("duplicate", `'${s.name}' is set twice in ${BLOCKS[block].title}`, s.nameSpan, {
           notes: [{ message: "first set here", span: first.nameSpan }],
         });

@@ -33,6 +33,11 @@ describe("--set", () => {
     expect(ok(FILE, ["model.layers=4 = linear*4"]).model.layers).toHaveLength(4);
   });
 
+  it("does not hide a setting duplicated in the file", () => {
+    const r = bad(MINIMAL + "parallel { sp 2 sp 4 }", ["parallel.sp=8"]);
+    expect(r.diagnostics.map((d) => d.code)).toEqual(["LASP2005"]);
+  });
+
   it("creates blocks the file does not have", () => {
     const s = ok(MINIMAL, ["parallel.layout=zigzag", "train.optimizer.warmup=5"]);
     expect(s.parallel.layout).toBe("zigzag");
