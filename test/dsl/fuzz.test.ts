@@ -29,21 +29,28 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 );
 
 function apply(s: string, m: Mutation): string {
-  if (m.op === "deleteChar" || m.op === "duplicateChar" || m.op === "insertChar") {
-    const i = m.at % (s.length + 1);
-    if (m.op === "deleteChar") return s.slice(0, i) + s.slice(i + 1);
-    if (m.op === "duplicateChar") return s.slice(0, i) + s.slice(i, i + 1) + s.slice(i);
-    return s.slice(0, i) + m.ch + s.slice(i);
-  }
+  const c = m.at % (s.length + 1);
   const p = pieces(s);
-  const i = m.at % p.length;
-  if (m.op === "deleteToken") p.splice(i, 1);
-  else if (m.op === "duplicateToken") p.splice(i, 0, p[i]!);
-  else {
-    const j = m.other % p.length;
-    [p[i], p[j]] = [p[j]!, p[i]!];
+  const i = m.at % Math.max(1, p.length);
+  switch (m.op) {
+    case "deleteChar":
+      return s.slice(0, c) + s.slice(c + 1);
+    case "duplicateChar":
+      return s.slice(0, c) + s.slice(c, c + 1) + s.slice(c);
+    case "insertChar":
+      return s.slice(0, c) + m.ch + s.slice(c);
+    case "deleteToken":
+      p.splice(i, 1);
+      return p.join("");
+    case "duplicateToken":
+      p.splice(i, 0, p[i] ?? "");
+      return p.join("");
+    case "swapTokens": {
+      const j = m.other % Math.max(1, p.length);
+      [p[i], p[j]] = [p[j] ?? "", p[i] ?? ""];
+      return p.join("");
+    }
   }
-  return p.join("");
 }
 
 function wellFormed(text: string): void {
