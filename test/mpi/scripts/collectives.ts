@@ -107,6 +107,23 @@ check("mesh sp ranks", spOf, range(sp, (s) => dpIndex * sp + s));
 check("mesh dp ranks", dpOf, range(dp, (d) => d * sp + spIndex));
 check("mesh group ranks", [ctx.sp.rank, ctx.dp.rank, ctx.world.size], [spIndex, dpIndex, sp * dp]);
 
+// all_reduces on two groups waited in opposite orders on neighbouring ranks: completes because the
+// pollers progress every request, whatever this rank waits on first
+const hSp = ctx.sp.startAllReduce(Float32Array.of(1, ctx.rank), "x.sp");
+const hDp = ctx.dp.startAllReduce(Float32Array.of(2, ctx.rank), "x.dp");
+const spFirst = (spIndex + dpIndex) % 2 === 0;
+let xs: Float32Array;
+let xd: Float32Array;
+if (spFirst) {
+  xs = await hSp.wait();
+  xd = await hDp.wait();
+} else {
+  xd = await hDp.wait();
+  xs = await hSp.wait();
+}
+check("cross-group sp all_reduce", xs, [sp, total(Array.from({ length: sp }, (_, s) => dpIndex * sp + s))]);
+check("cross-group dp all_reduce", xd, [2 * dp, total(Array.from({ length: dp }, (_, d) => d * sp + spIndex))]);
+
 // the blocking entry points of the binding agree with the non-blocking ones
 const mpi = loadMpi();
 const out = new Float32Array(4);
