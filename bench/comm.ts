@@ -56,6 +56,19 @@ export async function rankMain(ctx: RankContext, args: BenchArgs): Promise<Row[]
   return rows;
 }
 
+/** Median GB/s of one thread copying `bytes` from a SharedArrayBuffer into a fresh Float32Array (a receive). */
+function memcpyBaseline(bytes: number, reps: number): number {
+  const src = new Float32Array(new SharedArrayBuffer(bytes)).fill(1);
+  const times: number[] = [];
+  for (let k = 0; k <= reps; k++) {
+    const t0 = performance.now();
+    new Float32Array(bytes / 4).set(src);
+    if (k > 0) times.push((performance.now() - t0) / 1000);
+  }
+  times.sort((a, b) => a - b);
+  return bytes / times[Math.floor(times.length / 2)]! / 1e9;
+}
+
 async function main(): Promise<void> {
   const W = 4;
   const sizes = [64 * KiB, MiB, 4 * MiB, 16 * MiB];
@@ -67,6 +80,7 @@ async function main(): Promise<void> {
     args: { sizes, reps },
     capacityBytes: 16 * MiB,
   });
+  const copy = memcpyBaseline(16 * MiB, reps);
   const fmt = (b: number): string => (b >= MiB ? `${b / MiB} MiB` : `${b / KiB} KiB`);
   console.log(
     `worker-thread transport, ${W} ranks, median of ${reps} (slowest rank), GB/s = bytes received per rank / time`,
@@ -80,6 +94,7 @@ async function main(): Promise<void> {
       `| ${row.kind} | ${fmt(row.bytes)} | ${fmt(row.received)} | ${(slowest * 1e3).toFixed(3)} | ${gbps.toFixed(2)} |`,
     );
   });
+  console.log(`baseline: one thread, SharedArrayBuffer -> new Float32Array, 16 MiB: ${copy.toFixed(2)} GB/s`);
 }
 
 if (isMainThread && process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href)
