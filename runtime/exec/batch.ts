@@ -1,0 +1,25 @@
+// The data a rank trains on: the global batch of a step (all DP replicas, from the seed), this rank's
+// rows and token positions of it, and the loss scale 1 / (scored targets of the whole global batch).
+import type { Plan } from "../../compiler/plan/schema.ts";
+import { makeDataSource, type Batch, type DataSource } from "../train/data/index.ts";
+import { countScored, sliceBatch } from "../train/data/slice.ts";
+import { localPositions, type RankInfo } from "./rank-info.ts";
+
+/** The data source of a plan: one global batch of batch * dp sequences per step. */
+export function planDataSource(plan: Plan, seed: number = plan.spec.train.seed): DataSource {
+  const t = plan.spec.train;
+  return makeDataSource(t.data, { vocab: plan.spec.model.vocab, seq: t.seq, batch: t.batch * plan.mesh.dp, seed });
+}
+
+/** This rank's share: rows of its DP replica, tokens at its positions. */
+export function localBatch(plan: Plan, info: RankInfo, dpIndex: number, global: Batch): Batch {
+  const B = plan.spec.train.batch;
+  return sliceBatch(global, plan.spec.train.seq, { positions: localPositions(info), rows: [dpIndex * B, (dpIndex + 1) * B] });
+}
+
+/** 1 / scored targets over the global batch, so the summed loss is the mean over every scored token. */
+export function lossScale(global: Batch): number {
+  const n = countScored(global.targets);
+  if (n === 0) throw new Error("the batch has no scored target: nothing to train on");
+  return 1 / n;
+}

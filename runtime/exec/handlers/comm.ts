@@ -1,0 +1,251 @@
+// Interpreter handlers of comm_start / comm_wait: pack the step's tensors into one Float32Array, start the
+// collective on the step's group, and on wait unpack the received floats into tensors of the right shape.
+// Part sizes are symbolic in the plan (fixed + perToken * C_q); every rank derives them from partition.ts.
+import * as tf from "@tensorflow/tfjs-core";
+import type { StepOf } from "../../../compiler/plan/schema.ts";
+import type { CommHandle, Communicator } from "../../comm/communicator.ts";
+import type { ExecCtx, Handler } from "../context.ts";
+import { ExecError, empty } from "../env.ts";
+
+type Start = StepOf<"comm_start">;
+
+function group(x: ExecCtx, s: Start): Communicator {
+  return x.comms[s.group];
+}
+
+/** Elements SP rank q contributes for part i. */
+function partCount(s: Start, x: ExecCtx, i: number, q: number): number {
+  const p = s.parts[i]!;
+  return p.fixed + p.perToken * x.info.rankTokens[q]!;
+}
+
+/** The shape of a piece of `count` elements cut from `like` along `axis`. */
+function pieceShape(like: readonly number[], axis: number, count: number): number[] {
+  const others = like.reduce((a, d, j) => (j === axis ? a : a * d), 1);
+  const shape = [...like];
+  shape[axis] = others === 0 ? 0 : count / others;
+  if (!Number.isInteger(shape[axis])) throw new ExecError(`comm: ${count} elements do not fit shape [${like.join(",")}] along axis ${axis}`);
+  return shape;
+}
+
+function concatAlong(pieces: tf.Tensor[], axis: number, like: readonly number[]): tf.Tensor {
+  const nonEmpty = pieces.filter((p) => p.size > 0);
+  if (nonEmpty.length === 0) {
+    const shape = [...like];
+    shape[axis] = 0;
+    return tf.zeros(shape);
+  }
+  return nonEmpty.length === 1 ? tf.clone(nonEmpty[0]!) : tf.concat(nonEmpty, axis);
+}
+
+function flatConcat(ts: readonly tf.Tensor[]): Float32Array {
+  const total = ts.reduce((n, t) => n + t.size, 0);
+  const out = new Float32Array(total);
+  let off = 0;
+  for (const t of ts) {
+    out.set(t.dataSync() as Float32Array, off);
+    off += t.size;
+  }
+  return out;
+}
+
+/** Shapes the results will have: the sent tensors' shapes, or (receive-only send_recv) derived from the parts. */
+function sentShapes(x: ExecCtx, s: Start): number[][] {
+  return s.in.map((n) => x.env.get(n).shape);
+}
+
+function startAllGather(s: Start, x: ExecCtx): { handle: CommHandle; unpack: (d: Float32Array) => tf.Tensor[] } {
+  const W = x.info.W;
+  const ins = s.in.map((n) => x.env.get(n));
+  const shapes = ins.map((t) => t.shape);
+  const counts = Array.from({ length: W }, (_, q) => s.parts.reduce((a, _p, i) => a + partCount(s, x, i, q), 0));
+  const handle = group(x, s).startAllGather(flatConcat(ins), s.id, counts);
+  const unpack = (d: Float32Array): tf.Tensor[] => {
+    const pieces: tf.Tensor[][] = shapes.map(() => []);
+    let off = 0;
+    for (let q = 0; q < W; q++)
+      for (let i = 0; i < shapes.length; i++) {
+        const c = partCount(s, x, i, q);
+        pieces[i]!.push(tf.tensor(d.subarray(off, off + c), pieceShape(shapes[i]!, s.parts[i]!.axis, c)));
+        off += c;
+      }
+    return pieces.map((ps, i) => {
+      const r = concatAlong(ps, s.parts[i]!.axis, shapes[i]!);
+      ps.forEach((p) => p.dispose());
+      return r;
+    });
+  };
+  return { handle, unpack };
+}
+
+function startReduceScatter(s: Start, x: ExecCtx): { handle: CommHandle; unpack: (d: Float32Array) => tf.Tensor[] } {
+  const W = x.info.W;
+  const me = x.info.spIndex;
+  const ins = s.in.map((n) => x.env.get(n));
+  const shapes = ins.map((t) => t.shape);
+  // rank-major send buffer: for rank r, every tensor's slice r along its axis
+  const slices: tf.Tensor[] = [];
+  const offsets = ins.map(() => 0);
+  for (let r = 0; r < W; r++)
+    ins.forEach((t, i) => {
+      const axis = s.parts[i]!.axis;
+      const c = partCount(s, x, i, r);
+      const ps = pieceShape(shapes[i]!, axis, c);
+      const begin = shapes[i]!.map((_, j) => (j === axis ? offsets[i]! : 0));
+      slices.push(tf.slice(t, begin, ps));
+      offsets[i]! += ps[axis]!;
+    });
+  const counts = Array.from({ length: W }, (_, q) => s.parts.reduce((a, _p, i) => a + partCount(s, x, i, q), 0));
+  const data = flatConcat(slices);
+  slices.forEach((t) => t.dispose());
+  const handle = group(x, s).startReduceScatter(data, s.id, counts);
+  const unpack = (d: Float32Array): tf.Tensor[] => {
+    let off = 0;
+    return shapes.map((sh, i) => {
+      const c = partCount(s, x, i, me);
+      const t = tf.tensor(d.slice(off, off + c), pieceShape(sh, s.parts[i]!.axis, c));
+      off += c;
+      return t;
+    });
+  };
+  return { handle, unpack };
+}
+
+function startAllReduce(s: Start, x: ExecCtx): { handle: CommHandle; unpack: (d: Float32Array) => tf.Tensor[] } {
+  const shapes = sentShapes(x, s);
+  const handle = group(x, s).startAllReduce(flatConcat(s.in.map((n) => x.env.get(n))), s.id);
+  const unpack = (d: Float32Array): tf.Tensor[] => {
+    let off = 0;
+    return shapes.map((sh) => {
+      const c = sh.reduce((a, b) => a * b, 1);
+      const t = tf.tensor(d.slice(off, off + c), sh);
+      off += c;
+      return t;
+    });
+  };
+  return { handle, unpack };
+}
+
+function startAllToAll(s: Start, x: ExecCtx): { handle: CommHandle; unpack: (d: Float32Array) => tf.Tensor[] } {
+  const a = s.a2a;
+  if (a === undefined || s.in.length !== 1) throw new ExecError(`${s.id}: all_to_all needs a2a attrs and one input`);
+  const W = x.info.W;
+  const me = x.info.spIndex;
+  const t = x.env.get(s.in[0]!);
+  const { batch: B, heads: n, dim: d } = a;
+  const nw = n / W;
+  const C = x.info.rankTokens;
+  if (a.direction === "seq_to_heads") {
+    // [B*n, C, d] -> parts to rank j: heads j*nw .. of each sequence, [B, nw, C, d]
+    const send = tf.tidy(() => tf.transpose(tf.reshape(t, [B, W, nw, C[me]!, d]), [1, 0, 2, 3, 4]));
+    const data = send.dataSync() as Float32Array;
+    send.dispose();
+    const sendCounts = Array.from({ length: W }, () => B * nw * C[me]! * d);
+    const recvCounts = Array.from({ length: W }, (_, q) => B * nw * C[q]! * d);
+    const handle = group(x, s).startAllToAll(data, s.id, sendCounts, recvCounts);
+    const unpack = (buf: Float32Array): tf.Tensor[] => {
+      let off = 0;
+      const pieces: tf.Tensor[] = [];
+      for (let q = 0; q < W; q++) {
+        const c = recvCounts[q]!;
+        if (c > 0) pieces.push(tf.tensor(buf.subarray(off, off + c), [B, nw, C[q]!, d]));
+        off += c;
+      }
+      const r = tf.tidy(() => tf.reshape(pieces.length === 1 ? pieces[0]! : tf.concat(pieces, 2), [B * nw, x.info.N, d]));
+      pieces.forEach((p) => p.dispose());
+      return [r];
+    };
+    return { handle, unpack };
+  }
+  // heads_to_seq: [B*nw, N, d] -> to rank j its tokens [B, nw, C_j, d]; receive [B, nw, C_me, d] from each q
+  const t4 = tf.reshape(t, [B, nw, x.info.N, d]);
+  const parts: tf.Tensor[] = [];
+  let tok = 0;
+  for (let j = 0; j < W; j++) {
+    parts.push(tf.slice(t4, [0, 0, tok, 0], [B, nw, C[j]!, d]));
+    tok += C[j]!;
+  }
+  const data = flatConcat(parts);
+  parts.forEach((p) => p.dispose());
+  t4.dispose();
+  const sendCounts = Array.from({ length: W }, (_, j) => B * nw * C[j]! * d);
+  const recvCounts = Array.from({ length: W }, () => B * nw * C[me]! * d);
+  const handle = group(x, s).startAllToAll(data, s.id, sendCounts, recvCounts);
+  const unpack = (buf: Float32Array): tf.Tensor[] => {
+    const r = tf.tidy(() => {
+      // [W(q = head group), B, nw, C, d] -> [B, W, nw, C, d] -> [B*n, C, d]
+      const g = tf.tensor(buf, [W, B, nw, C[me]!, d]);
+      return tf.reshape(tf.transpose(g, [1, 0, 2, 3, 4]), [B * n, C[me]!, d]);
+    });
+    return [r];
+  };
+  return { handle, unpack };
+}
+
+function peerRank(x: ExecCtx, peer: "prev" | "next" | null | undefined, wrap: boolean): number | null {
+  if (peer === null || peer === undefined) return null;
+  const r = x.info.spIndex + (peer === "next" ? 1 : -1);
+  if (r >= 0 && r < x.info.W) return r;
+  return wrap ? (r + x.info.W) % x.info.W : null;
+}
+
+function startSendRecv(s: Start, x: ExecCtx): { handle: CommHandle; unpack: (d: Float32Array) => tf.Tensor[] } {
+  const W = x.info.W;
+  const wrap = s.wrap === true;
+  const to = peerRank(x, s.sendTo, wrap);
+  const from = peerRank(x, s.recvFrom, wrap);
+  const hop = s.hop ?? 1;
+  const me = x.info.spIndex;
+  // the received data originated hop ranks away in the direction it came from
+  const origin = from === null ? null : (((s.recvFrom === "prev" ? me - hop : me + hop) % W) + W) % W;
+  const ins = s.in.map((n) => x.env.get(n));
+  const outShapes = s.parts.map((p, i) => {
+    const like = ins[i]?.shape;
+    const c = origin === null ? 0 : partCount(s, x, i, origin);
+    if (like !== undefined) return pieceShape(like, p.axis, c);
+    return null; // receive-only: shaped from the plan at unpack (flat per part)
+  });
+  const counts = s.parts.map((_p, i) => (origin === null ? 0 : partCount(s, x, i, origin)));
+  const recvCount = counts.reduce((a, b) => a + b, 0);
+  const data = to === null ? null : flatConcat(ins);
+  const handle = group(x, s).startSendRecv(data, to, from, recvCount, s.id);
+  const unpack = (d: Float32Array): tf.Tensor[] => {
+    if (from === null) return s.parts.map(() => empty());
+    let off = 0;
+    return s.parts.map((_p, i) => {
+      const c = counts[i]!;
+      const shape = outShapes[i] ?? [c];
+      const t = tf.tensor(d.slice(off, off + c), shape);
+      off += c;
+      return t;
+    });
+  };
+  return { handle, unpack };
+}
+
+export const comm = {
+  comm_start: (s, x) => {
+    const t0 = performance.now();
+    const started =
+      s.collective === "all_gather"
+        ? startAllGather(s, x)
+        : s.collective === "reduce_scatter"
+          ? startReduceScatter(s, x)
+          : s.collective === "all_reduce"
+            ? startAllReduce(s, x)
+            : s.collective === "all_to_all"
+              ? startAllToAll(s, x)
+              : startSendRecv(s, x);
+    x.pending.set(s.handle, { handle: started.handle, unpack: started.unpack, stepId: s.id, t0 });
+  },
+  comm_wait: async (s, x) => {
+    const p = x.pending.get(s.handle);
+    if (p === undefined) throw new ExecError(`${s.id}: comm_wait for '${s.handle}' that was never started`);
+    x.pending.delete(s.handle);
+    const data = await p.handle.wait();
+    const outs = p.unpack(data);
+    if (outs.length !== s.out.length)
+      throw new ExecError(`${s.id}: collective '${s.handle}' produced ${outs.length} buffers, the step names ${s.out.length}`);
+    outs.forEach((t, i) => x.env.set(s.out[i]!, t));
+  },
+} satisfies { [K in "comm_start" | "comm_wait"]: Handler<K> };

@@ -1,0 +1,54 @@
+// The SPMD entry every rank runs (a worker thread, or an MPI process): builds the rank's model from the
+// plan and runs the job the launcher asked for. Jobs: "step" (one training step from the seed's weights,
+// used by `lasp verify` and tests) and "train" (runtime/exec/train-loop.ts).
+import type { Plan } from "../../compiler/plan/schema.ts";
+import { initBackend, type BackendName } from "../backend/index.ts";
+import type { RankContext } from "../comm/context.ts";
+import { assertPlan } from "../../compiler/plan/validate.ts";
+import { seedWeights } from "./seed.ts";
+import { planDataSource, localBatch, lossScale } from "./batch.ts";
+import { createRankModel, runTrainStep, type StepResult } from "./rank-model.ts";
+import { runTrainLoop, type TrainArgs, type TrainRankResult } from "./train-loop.ts";
+
+export interface StepJobArgs {
+  readonly job: "step";
+  readonly plan: Plan;
+  readonly backend: BackendName;
+  /** training step whose batch is used */
+  readonly step: number;
+  readonly capture?: readonly string[];
+  readonly checkFinite?: boolean;
+  readonly recordTimeline?: boolean;
+  /** test hook: this rank throws (or exits) at the named step id */
+  readonly failAt?: { readonly rank: number; readonly stepId: string; readonly how: "throw" | "exit" };
+}
+
+export type JobArgs = StepJobArgs | TrainArgs;
+export type StepJobResult = Omit<StepResult, "captured"> & { captured: [string, { data: Float32Array; shape: number[] }][]; backend: string };
+
+async function stepJob(ctx: RankContext, a: StepJobArgs): Promise<StepJobResult> {
+  const backend = await initBackend(a.backend);
+  const model = createRankModel(a.plan, { sp: ctx.sp, dp: ctx.dp, world: ctx.world }, seedWeights(a.plan));
+  const global = planDataSource(a.plan).next(a.step);
+  const local = localBatch(a.plan, model.info, ctx.dp.rank, global);
+  const r = await runTrainStep(model, local, {
+    checkFinite: a.checkFinite ?? true,
+    recordTimeline: a.recordTimeline ?? false,
+    lossScale: lossScale(global),
+    fault: a.failAt !== undefined && a.failAt.rank === ctx.rank ? a.failAt : undefined,
+    ...(a.capture !== undefined ? { capture: a.capture } : {}),
+  });
+  return { ...r, captured: [...r.captured.entries()], backend };
+}
+
+export async function rankMain(ctx: RankContext, args: JobArgs): Promise<StepJobResult | TrainRankResult> {
+  assertPlan(args.plan);
+  switch (args.job) {
+    case "step":
+      return stepJob(ctx, args);
+    case "train":
+      return runTrainLoop(ctx, args);
+    default:
+      return args satisfies never;
+  }
+}

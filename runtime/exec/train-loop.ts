@@ -1,0 +1,176 @@
+// The training loop every rank runs: data slice, plan step (forward, backward, gradient all-reduce),
+// clipping and AdamW on identical summed gradients (weights stay bitwise equal on every rank), metrics,
+// progress and checkpoints from rank 0, a per-rank timeline of one chosen step.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { Plan } from "../../compiler/plan/schema.ts";
+import { initBackend, type BackendName } from "../backend/index.ts";
+import type { RankContext } from "../comm/context.ts";
+import { hashSpec, loadCheckpoint, latestCheckpoint, saveCheckpoint } from "../train/checkpoint.ts";
+import { MetricsWriter, type StepMetrics } from "../train/metrics.ts";
+import { adamwStep, clipGradNorm, createAdamWState, decayMatricesOnly, globalGradNorm } from "../train/optimizer.ts";
+import { lrAt } from "../train/schedule.ts";
+import { localBatch, lossScale, planDataSource } from "./batch.ts";
+import { createRankModel, runTrainStep, setWeights, totalBytes } from "./rank-model.ts";
+import { seedWeights } from "./seed.ts";
+
+export interface TrainArgs {
+  readonly job: "train";
+  readonly plan: Plan;
+  readonly backend: BackendName;
+  /** total steps of the run (with a resume: the step to stop at) */
+  readonly steps: number;
+  /** metrics.jsonl, timeline.json and checkpoints/ go here (rank 0 writes); null = nothing written */
+  readonly runDir: string | null;
+  /** checkpoint every k steps (0 = only at the end); needs runDir */
+  readonly saveEvery: number;
+  /** a checkpoint dir, or a run dir / checkpoints root whose latest checkpoint is used */
+  readonly resume: string | null;
+  /** "post": progress to the launcher (ctx.post); "print": rank 0 prints it; "none" */
+  readonly progress: "post" | "print" | "none";
+  /** record the per-rank timeline of this step (null: none) */
+  readonly timelineStep: number | null;
+  readonly checkFinite: boolean;
+}
+
+export interface TrainRankResult {
+  readonly rank: number;
+  readonly startStep: number;
+  readonly losses: number[];
+  readonly accuracies: (number | null)[];
+  readonly last: StepMetrics | null;
+  readonly backend: string;
+}
+
+/** Checkpoints must match the model and the data, not the parallel layout or the step count. */
+export function trainSpecHash(plan: Plan): string {
+  return hashSpec(plan.spec, ["loc", "steps", "parallel"]);
+}
+
+function resolveResume(where: string): string {
+  const roots = [where, path.join(where, "checkpoints")];
+  for (const r of roots) if (fs.existsSync(path.join(r, "manifest.json"))) return r;
+  for (const r of roots) {
+    if (!fs.existsSync(r)) continue;
+    const latest = latestCheckpoint(r);
+    if (latest !== undefined) return latest;
+  }
+  throw new Error(`--resume ${where}: no checkpoint found there (expected a checkpoint dir or a run dir with checkpoints/)`);
+}
+
+/** Correct argmax predictions and scored targets among this rank's tokens. */
+function accuracyCounts(logits: { data: Float32Array; shape: number[] }, targets: Int32Array): [number, number] {
+  const [rows, V] = logits.shape as [number, number];
+  let correct = 0;
+  let scored = 0;
+  for (let i = 0; i < rows; i++) {
+    const t = targets[i]!;
+    if (t < 0) continue;
+    scored++;
+    let best = 0;
+    for (let j = 1; j < V; j++) if (logits.data[i * V + j]! > logits.data[i * V + best]!) best = j;
+    if (best === t) correct++;
+  }
+  return [correct, scored];
+}
+
+export async function runTrainLoop(ctx: RankContext, a: TrainArgs): Promise<TrainRankResult> {
+  const backend = await initBackend(a.backend);
+  const { plan } = a;
+  const t = plan.spec.train;
+  const specHash = trainSpecHash(plan);
+  let weights = seedWeights(plan);
+  const shapes = new Map(plan.params.map((p) => [p.name, [...p.shape]]));
+  let opt = createAdamWState(weights);
+  let start = 0;
+  if (a.resume !== null) {
+    const ck = loadCheckpoint(resolveResume(a.resume), specHash);
+    weights = ck.state.weights;
+    opt = { step: ck.state.optimizer.step, m: ck.state.optimizer.m, v: ck.state.optimizer.v };
+    start = ck.state.step;
+  }
+  const model = createRankModel(plan, { sp: ctx.sp, dp: ctx.dp, world: ctx.world }, weights);
+  const source = planDataSource(plan);
+  const lead = ctx.rank === 0;
+  const metrics = lead && a.runDir !== null ? MetricsWriter.open(path.join(a.runDir, "metrics.jsonl"), a.resume !== null ? { resumeFromStep: start } : {}) : null;
+  const decay = decayMatricesOnly(shapes);
+  const wantAccuracy = t.data.kind === "mqar";
+  const tokensPerStep = t.batch * plan.mesh.dp * t.seq;
+  const losses: number[] = [];
+  const accuracies: (number | null)[] = [];
+  let last: StepMetrics | null = null;
+  try {
+    for (let step = start; step < a.steps; step++) {
+      const global = source.next(step);
+      const local = localBatch(plan, model.info, ctx.dp.rank, global);
+      const timeline = a.timelineStep === step;
+      const r = await runTrainStep(model, local, {
+        checkFinite: a.checkFinite,
+        recordTimeline: timeline,
+        lossScale: lossScale(global),
+        capture: wantAccuracy ? ["logits"] : [],
+      });
+      const [correct, scored] = wantAccuracy ? accuracyCounts(r.captured.get("logits")!, local.targets) : [0, 0];
+      const red = await ctx.world.startAllReduce(Float32Array.of(r.lossShare, correct, scored), `loss@${step}`).wait();
+      const loss = red[0]!;
+      const accuracy = wantAccuracy && red[2]! > 0 ? red[1]! / red[2]! : null;
+      const opts = t.optimizer;
+      const gradNorm = opts.clip > 0 ? clipGradNorm(r.grads, opts.clip) : globalGradNorm(r.grads);
+      const lr = lrAt(step, opts, a.steps);
+      adamwStep(weights, r.grads, opt, lr, opts, decay);
+      setWeights(model, weights);
+      const bytes = totalBytes(r.bytes);
+      const commBytes = Object.values(bytes).reduce((s, b) => s + b, 0);
+      last = {
+        step,
+        loss,
+        ...(accuracy !== null ? { accuracy } : {}),
+        lr,
+        gradNorm,
+        tokensPerSec: tokensPerStep / r.stepSeconds,
+        commBytesPerRank: commBytes,
+        stepSeconds: r.stepSeconds,
+        computeSeconds: r.computeSeconds,
+        commWaitSeconds: r.commWaitSeconds,
+      };
+      losses.push(loss);
+      accuracies.push(accuracy);
+      metrics?.write(last);
+      if (lead && a.progress !== "none") {
+        const u = { done: step + 1, loss, tokensPerSec: last.tokensPerSec, commBytesPerStep: commBytes, ...(accuracy !== null ? { accuracy } : {}) };
+        if (a.progress === "post") ctx.post({ type: "progress", ...u });
+        else process.stdout.write(`step ${step + 1}/${a.steps} loss ${loss.toFixed(4)}\n`);
+      }
+      if (timeline && a.runDir !== null) {
+        fs.writeFileSync(path.join(a.runDir, `timeline.rank${ctx.rank}.json`), JSON.stringify(r.timeline));
+        await ctx.world.barrier(`timeline@${step}`);
+        if (lead) mergeTimelines(a.runDir, ctx.world.size);
+      }
+      const done = step + 1;
+      if (lead && a.runDir !== null && ((a.saveEvery > 0 && done % a.saveEvery === 0) || done === a.steps)) {
+        saveCheckpoint(path.join(a.runDir, "checkpoints"), specHash, {
+          step: done,
+          seed: t.seed,
+          dataPosition: done,
+          weights,
+          shapes,
+          optimizer: opt,
+          meta: { sp: plan.mesh.sp, dp: plan.mesh.dp, spec: plan.spec.model.name },
+        });
+      }
+    }
+  } finally {
+    metrics?.close();
+  }
+  return { rank: ctx.rank, startStep: start, losses, accuracies, last, backend };
+}
+
+function mergeTimelines(dir: string, ranks: number): void {
+  const all = [];
+  for (let r = 0; r < ranks; r++) {
+    const f = path.join(dir, `timeline.rank${r}.json`);
+    all.push(JSON.parse(fs.readFileSync(f, "utf8")));
+    fs.rmSync(f);
+  }
+  fs.writeFileSync(path.join(dir, "timeline.json"), JSON.stringify({ ranks: all }));
+}
