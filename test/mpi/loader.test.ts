@@ -12,7 +12,9 @@ describe("loadMpi", () => {
 
   it("names the build command when the addon is missing", () => {
     process.env["LASP_MPI_BINDING"] = "/nonexistent/lasp_mpi.node";
-    expect(() => loadMpi()).toThrow("--transport mpi needs the MPI binding: apt-get install openmpi-bin libopenmpi-dev && npm run build:mpi");
+    expect(() => loadMpi()).toThrow(
+      "--transport mpi needs the MPI binding: apt-get install openmpi-bin libopenmpi-dev && npm run build:mpi",
+    );
   });
 
   it("names the build command and the loader's reason when the file is not an addon", () => {

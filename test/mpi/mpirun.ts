@@ -20,13 +20,30 @@ export interface MpiRun {
 /** Throws with the install/build command when mpirun or the addon is missing. */
 export function requireMpi(): void {
   const v = spawnSync("mpirun", ["--version"], { encoding: "utf8" });
-  if (v.error || v.status !== 0) throw new Error(`mpirun not found (${v.error?.message ?? v.stderr}): ${MPI_BUILD_HINT}`);
+  if (v.error || v.status !== 0)
+    throw new Error(`mpirun not found (${v.error?.message ?? v.stderr}): ${MPI_BUILD_HINT}`);
   if (!existsSync(mpiBindingPath())) throw new Error(`MPI addon not built at ${mpiBindingPath()}: ${MPI_BUILD_HINT}`);
 }
 
-export function mpirun(np: number, script: string, args: string[], opts: { killAfterMs: number; env?: Record<string, string> }): Promise<MpiRun> {
+export function mpirun(
+  np: number,
+  script: string,
+  args: string[],
+  opts: { killAfterMs: number; env?: Record<string, string> },
+): Promise<MpiRun> {
   requireMpi();
-  const argv = ["--oversubscribe", "--bind-to", "none", "-np", String(np), process.execPath, "--import", "tsx", script, ...args];
+  const argv = [
+    "--oversubscribe",
+    "--bind-to",
+    "none",
+    "-np",
+    String(np),
+    process.execPath,
+    "--import",
+    "tsx",
+    script,
+    ...args,
+  ];
   const env = { ...process.env, OMPI_ALLOW_RUN_AS_ROOT: "1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: "1", ...opts.env };
   const t0 = performance.now();
   return new Promise((resolve, reject) => {

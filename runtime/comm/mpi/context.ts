@@ -24,7 +24,9 @@ export async function mpiRankContext(sp: number, dp: number, opts: MpiRankOption
   const info = mpi.init();
   if (opts.fatalHandlers ?? true) installFatalHandlers(mpi, info.rank);
   if (info.size !== sp * dp) {
-    throw new Error(`rank ${info.rank}: mpirun started ${info.size} ranks but the mesh sp=${sp} x dp=${dp} needs ${sp * dp} (mpirun -np ${sp * dp})`);
+    throw new Error(
+      `rank ${info.rank}: mpirun started ${info.size} ranks but the mesh sp=${sp} x dp=${dp} needs ${sp * dp} (mpirun -np ${sp * dp})`,
+    );
   }
   const timeoutMs = opts.timeoutMs ?? defaultMpiTimeoutMs();
   const spIndex = info.rank % sp;

@@ -44,7 +44,8 @@ export class MpiHandle implements CommHandle {
   async wait(): Promise<Float32Array> {
     const s = this.site;
     const where = `rank ${s.worldRank} (${s.group} rank ${s.groupRank})`;
-    if (this.waited) throw new CommError(`${where}: ${this.kind} '${this.label}' waited twice`, s.worldRank, this.label);
+    if (this.waited)
+      throw new CommError(`${where}: ${this.kind} '${this.label}' waited twice`, s.worldRank, this.label);
     this.waited = true;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), s.timeoutMs)));

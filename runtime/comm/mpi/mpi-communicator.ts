@@ -1,7 +1,14 @@
 // Communicator over MPI (one process per rank, under mpirun): start* posts a non-blocking MPI call on the
 // caller's buffers (no copy: leave `data` unchanged until wait() resolves); a completed wait adds the bytes
 // parts.ts says the rank received from others (all_reduce: ring reduce-scatter + all-gather, 2(W-1)/W).
-import { CommError, zeroByteCounts, type ByteCounts, type CollectiveKind, type CommHandle, type Communicator } from "../communicator.ts";
+import {
+  CommError,
+  zeroByteCounts,
+  type ByteCounts,
+  type CollectiveKind,
+  type CommHandle,
+  type Communicator,
+} from "../communicator.ts";
 import { receivedBytes, resolveCounts } from "../parts.ts";
 import type { MpiBinding } from "./binding.ts";
 import { MpiHandle, type WaitSite } from "./handle.ts";
@@ -49,7 +56,12 @@ export class MpiCommunicator implements Communicator {
   }
 
   startReduceScatter(data: Float32Array, label: string, counts?: readonly number[]): CommHandle {
-    const c = this.counts("reduce_scatter", label, counts, this.equalPart("reduce_scatter", label, data.length, counts));
+    const c = this.counts(
+      "reduce_scatter",
+      label,
+      counts,
+      this.equalPart("reduce_scatter", label, data.length, counts),
+    );
     this.expect("reduce_scatter", label, data.length, sum(c));
     const result = new Float32Array(c[this.rank]!);
     const req = this.post("reduce_scatter", label, () => this.mpi.ireduceScatter(this.comm, data, result, c));
@@ -63,21 +75,38 @@ export class MpiCommunicator implements Communicator {
     return this.handle("all_reduce", label, [req], result, receivedBytes.allReduce(data.length, this.size, this.rank));
   }
 
-  startAllToAll(data: Float32Array, label: string, sendCounts?: readonly number[], recvCounts?: readonly number[]): CommHandle {
+  startAllToAll(
+    data: Float32Array,
+    label: string,
+    sendCounts?: readonly number[],
+    recvCounts?: readonly number[],
+  ): CommHandle {
     const equal = this.equalPart("all_to_all", label, data.length, sendCounts);
     const s = this.counts("all_to_all", label, sendCounts, equal);
     const r = this.counts("all_to_all", label, recvCounts, equal);
     this.expect("all_to_all", label, data.length, sum(s));
     if (s[this.rank] !== r[this.rank]) {
-      throw this.error(label, `all_to_all '${label}': sends ${s[this.rank]} elements to itself but expects ${r[this.rank]}`);
+      throw this.error(
+        label,
+        `all_to_all '${label}': sends ${s[this.rank]} elements to itself but expects ${r[this.rank]}`,
+      );
     }
     const result = new Float32Array(sum(r));
     const req = this.post("all_to_all", label, () => this.mpi.ialltoallv(this.comm, data, s, result, r));
     return this.handle("all_to_all", label, [req], result, receivedBytes.allToAll(r, this.rank));
   }
 
-  startSendRecv(data: Float32Array | null, to: number | null, from: number | null, recvCount: number, label: string): CommHandle {
-    for (const [what, peer] of [["to", to], ["from", from]] as const) {
+  startSendRecv(
+    data: Float32Array | null,
+    to: number | null,
+    from: number | null,
+    recvCount: number,
+    label: string,
+  ): CommHandle {
+    for (const [what, peer] of [
+      ["to", to],
+      ["from", from],
+    ] as const) {
       if (peer !== null && !(Number.isInteger(peer) && peer >= 0 && peer < this.size)) {
         throw this.error(label, `send_recv '${label}': ${what} = ${peer} is not a rank of a group of ${this.size}`);
       }
@@ -87,12 +116,16 @@ export class MpiCommunicator implements Communicator {
     }
     const result = new Float32Array(from === null ? 0 : recvCount);
     const reqs: number[] = [];
-    if (from !== null) reqs.push(this.post("send_recv", label, () => this.mpi.irecv(this.comm, result, from, SEND_RECV_TAG)));
+    if (from !== null)
+      reqs.push(this.post("send_recv", label, () => this.mpi.irecv(this.comm, result, from, SEND_RECV_TAG)));
     if (to !== null) {
       const msg = data ?? new Float32Array(0);
       reqs.push(this.post("send_recv", label, () => this.mpi.isend(this.comm, msg, to, SEND_RECV_TAG)));
     }
-    const awaiting = [from !== null ? `data from ${this.name} rank ${from}` : "", to !== null ? `rank ${to} to take ours` : ""]
+    const awaiting = [
+      from !== null ? `data from ${this.name} rank ${from}` : "",
+      to !== null ? `rank ${to} to take ours` : "",
+    ]
       .filter((x) => x)
       .join(" and ");
     return new MpiHandle("send_recv", label, reqs, result, this.site, awaiting || "nothing", () => {
@@ -137,7 +170,10 @@ export class MpiCommunicator implements Communicator {
   private equalPart(kind: CollectiveKind, label: string, n: number, counts: readonly number[] | undefined): number {
     const equal = n / this.size;
     if (counts === undefined && !Number.isInteger(equal)) {
-      throw this.error(label, `${kind} '${label}': ${n} elements do not split into ${this.size} equal parts; pass counts`);
+      throw this.error(
+        label,
+        `${kind} '${label}': ${n} elements do not split into ${this.size} equal parts; pass counts`,
+      );
     }
     return equal;
   }
@@ -147,7 +183,12 @@ export class MpiCommunicator implements Communicator {
   }
 
   private error(label: string, msg: string, cause?: unknown): CommError {
-    return new CommError(`rank ${this.site.worldRank} (${this.name} rank ${this.rank}): ${msg}`, this.site.worldRank, label, cause);
+    return new CommError(
+      `rank ${this.site.worldRank} (${this.name} rank ${this.rank}): ${msg}`,
+      this.site.worldRank,
+      label,
+      cause,
+    );
   }
 }
 

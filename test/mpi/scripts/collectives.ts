@@ -41,33 +41,82 @@ async function exercise(c: Communicator, tag: string): Promise<void> {
   const ringLen = (q: number): number => 5 + q;
 
   // start all, then wait in reverse order: the ops are truly non-blocking and independent
-  const hAg = c.startAllGather(range(ag[r]!, (i) => val(r, i)), `${tag}.ag`, ag);
-  const hRs = c.startReduceScatter(range(total(rsCounts), (i) => val(r, i)), `${tag}.rs`, rsCounts);
-  const hAr = c.startAllReduce(range(n, (i) => val(r, i)), `${tag}.ar`);
+  const hAg = c.startAllGather(
+    range(ag[r]!, (i) => val(r, i)),
+    `${tag}.ag`,
+    ag,
+  );
+  const hRs = c.startReduceScatter(
+    range(total(rsCounts), (i) => val(r, i)),
+    `${tag}.rs`,
+    rsCounts,
+  );
+  const hAr = c.startAllReduce(
+    range(n, (i) => val(r, i)),
+    `${tag}.ar`,
+  );
   const hA2a = c.startAllToAll(
     Float32Array.from(sendCounts.flatMap((k, j) => Array.from({ length: k }, (_, i) => r * 10000 + j * 100 + i))),
     `${tag}.a2a`,
     sendCounts,
     recvCounts,
   );
-  const hRing = c.startSendRecv(range(ringLen(r), (i) => val(r, i)), next, prev, ringLen(prev), `${tag}.ring`);
-  const hChain = c.startSendRecv(r < W - 1 ? range(3, (i) => val(r, i)) : null, r < W - 1 ? r + 1 : null, r > 0 ? r - 1 : null, 3, `${tag}.chain`);
+  const hRing = c.startSendRecv(
+    range(ringLen(r), (i) => val(r, i)),
+    next,
+    prev,
+    ringLen(prev),
+    `${tag}.ring`,
+  );
+  const hChain = c.startSendRecv(
+    r < W - 1 ? range(3, (i) => val(r, i)) : null,
+    r < W - 1 ? r + 1 : null,
+    r > 0 ? r - 1 : null,
+    3,
+    `${tag}.chain`,
+  );
 
   check(`${tag} chain`, await hChain.wait(), r > 0 ? range(3, (i) => val(r - 1, i)) : []);
-  check(`${tag} ring`, await hRing.wait(), range(ringLen(prev), (i) => val(prev, i)));
-  check(`${tag} all_to_all`, await hA2a.wait(), recvCounts.flatMap((k, j) => Array.from({ length: k }, (_, i) => j * 10000 + r * 100 + i)));
-  check(`${tag} all_reduce`, await hAr.wait(), range(n, (i) => total(Array.from({ length: W }, (_, q) => val(q, i)))));
+  check(
+    `${tag} ring`,
+    await hRing.wait(),
+    range(ringLen(prev), (i) => val(prev, i)),
+  );
+  check(
+    `${tag} all_to_all`,
+    await hA2a.wait(),
+    recvCounts.flatMap((k, j) => Array.from({ length: k }, (_, i) => j * 10000 + r * 100 + i)),
+  );
+  check(
+    `${tag} all_reduce`,
+    await hAr.wait(),
+    range(n, (i) => total(Array.from({ length: W }, (_, q) => val(q, i)))),
+  );
   const off = total(rsCounts.slice(0, r));
-  check(`${tag} reduce_scatter`, await hRs.wait(), range(rsCounts[r]!, (i) => total(Array.from({ length: W }, (_, q) => val(q, off + i)))));
-  check(`${tag} all_gather`, await hAg.wait(), ag.flatMap((k, q) => Array.from({ length: k }, (_, i) => val(q, i))));
+  check(
+    `${tag} reduce_scatter`,
+    await hRs.wait(),
+    range(rsCounts[r]!, (i) => total(Array.from({ length: W }, (_, q) => val(q, off + i)))),
+  );
+  check(
+    `${tag} all_gather`,
+    await hAg.wait(),
+    ag.flatMap((k, q) => Array.from({ length: k }, (_, i) => val(q, i))),
+  );
   await c.barrier(`${tag}.barrier`);
 
   // a large equal all_gather (1 MiB per rank) through the default-count path
   const big = 1 << 18;
-  const gathered = await c.startAllGather(range(big, (i) => (r + 1) * ((i % 97) + 1)), `${tag}.big`).wait();
+  const gathered = await c
+    .startAllGather(
+      range(big, (i) => (r + 1) * ((i % 97) + 1)),
+      `${tag}.big`,
+    )
+    .wait();
   checks++;
   for (let q = 0; q < W; q++) {
-    if (gathered[q * big + 12345] !== (q + 1) * ((12345 % 97) + 1)) failures.push(`${tag} big all_gather: part ${q} wrong`);
+    if (gathered[q * big + 12345] !== (q + 1) * ((12345 % 97) + 1))
+      failures.push(`${tag} big all_gather: part ${q} wrong`);
   }
 
   const want = {
@@ -81,7 +130,8 @@ async function exercise(c: Communicator, tag: string): Promise<void> {
   };
   const got = c.bytesReceived();
   checks++;
-  if (JSON.stringify(got) !== JSON.stringify(want)) failures.push(`${tag} bytes ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+  if (JSON.stringify(got) !== JSON.stringify(want))
+    failures.push(`${tag} bytes ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
 }
 
 async function expectThrows(what: string, f: () => unknown, pattern: RegExp): Promise<void> {
@@ -103,8 +153,16 @@ const spOf = await ctx.sp.startAllGather(Float32Array.of(ctx.rank), "mesh.sp").w
 const dpOf = await ctx.dp.startAllGather(Float32Array.of(ctx.rank), "mesh.dp").wait();
 const spIndex = ctx.rank % sp;
 const dpIndex = Math.floor(ctx.rank / sp);
-check("mesh sp ranks", spOf, range(sp, (s) => dpIndex * sp + s));
-check("mesh dp ranks", dpOf, range(dp, (d) => d * sp + spIndex));
+check(
+  "mesh sp ranks",
+  spOf,
+  range(sp, (s) => dpIndex * sp + s),
+);
+check(
+  "mesh dp ranks",
+  dpOf,
+  range(dp, (d) => d * sp + spIndex),
+);
 check("mesh group ranks", [ctx.sp.rank, ctx.dp.rank, ctx.world.size], [spIndex, dpIndex, sp * dp]);
 
 // all_reduces on two groups waited in opposite orders on neighbouring ranks: completes because the
@@ -133,16 +191,35 @@ check("blocking allreduce", out, [W, (W * (W - 1)) / 2, 2 * W, 3 * W]);
 mpi.barrier(0);
 
 // progress without wait(): the poller started with the op completes it while JS only sleeps
-const bg = ctx.world.startAllGather(range(1 << 18, (i) => i), "progress.bg");
+const bg = ctx.world.startAllGather(
+  range(1 << 18, (i) => i),
+  "progress.bg",
+);
 const t0 = performance.now();
 while (mpi.pendingCount() > 0 && performance.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 5));
 check("completed before wait() was called", [mpi.pendingCount()], [0]);
-check("background all_gather", (await bg.wait()).subarray(W * (1 << 18) - 3), [(1 << 18) - 3, (1 << 18) - 2, (1 << 18) - 1]);
+check("background all_gather", (await bg.wait()).subarray(W * (1 << 18) - 3), [
+  (1 << 18) - 3,
+  (1 << 18) - 2,
+  (1 << 18) - 1,
+]);
 
 // argument errors are CommErrors thrown at start, before MPI sees them
-await expectThrows("all_gather count mismatch", () => ctx.world.startAllGather(new Float32Array(3), "bad.ag", new Array(W).fill(2)), /data has 3 elements/);
-await expectThrows("send to a rank outside the group", () => ctx.world.startSendRecv(new Float32Array(1), W, null, 0, "bad.sr"), /not a rank/);
-await expectThrows("native buffer check", () => mpi.iallgatherv(0, new Float32Array(1), new Float32Array(1), new Array(W).fill(1)), W > 1 ? /outside the buffer/ : /^$/);
+await expectThrows(
+  "all_gather count mismatch",
+  () => ctx.world.startAllGather(new Float32Array(3), "bad.ag", new Array(W).fill(2)),
+  /data has 3 elements/,
+);
+await expectThrows(
+  "send to a rank outside the group",
+  () => ctx.world.startSendRecv(new Float32Array(1), W, null, 0, "bad.sr"),
+  /not a rank/,
+);
+await expectThrows(
+  "native buffer check",
+  () => mpi.iallgatherv(0, new Float32Array(1), new Float32Array(1), new Array(W).fill(1)),
+  W > 1 ? /outside the buffer/ : /^$/,
+);
 
 checks++;
 if (mpi.pendingCount() !== 0) failures.push(`${mpi.pendingCount()} requests still pending`);

@@ -4,7 +4,9 @@ import { mpiRankContext } from "../../../runtime/comm/mpi/context.ts";
 
 const mode = process.argv[2] as "exit" | "kill" | "throw" | "hang";
 const victim = Number(process.argv[3]);
-const ctx = await mpiRankContext(Number(process.env["FAULT_W"]), 1, { timeoutMs: Number(process.env["FAULT_TIMEOUT_MS"] ?? 20_000) });
+const ctx = await mpiRankContext(Number(process.env["FAULT_W"]), 1, {
+  timeoutMs: Number(process.env["FAULT_TIMEOUT_MS"] ?? 20_000),
+});
 await ctx.world.startAllReduce(Float32Array.of(1), "warmup").wait();
 ctx.post({ ready: true });
 
