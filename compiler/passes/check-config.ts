@@ -6,18 +6,18 @@ import { chunkCount } from "../plan/partition.ts";
 import { configError } from "../diagnostics.ts";
 import type { Pass, PassCtx } from "./pass.ts";
 
-/** Codes are stable; never reuse one. */
+/** Codes are stable; never reuse one. LASP3001-3099 belong to the DSL's checker, 3100-3199 to the compiler. */
 export const CONFIG_CODES = {
-  seqTooShort: "LASP3001",
-  headsNotDivisible: "LASP3002",
-  ulyssesHeads: "LASP3003",
-  lasp1Zigzag: "LASP3004",
-  lasp1Bidirectional: "LASP3005",
-  ringGated: "LASP3006",
-  convZigzag: "LASP3007",
-  convHaloTooLong: "LASP3008",
-  lambdasLength: "LASP3009",
-  ropeOddDim: "LASP3010",
+  seqTooShort: "LASP3101",
+  headsNotDivisible: "LASP3102",
+  ulyssesHeads: "LASP3103",
+  lasp1Zigzag: "LASP3104",
+  lasp1Bidirectional: "LASP3105",
+  ringGated: "LASP3106",
+  convZigzag: "LASP3107",
+  convHaloTooLong: "LASP3108",
+  lambdasLength: "LASP3109",
+  ropeOddDim: "LASP3110",
 } as const;
 
 export function checkConfig(spec: Spec, ctx: PassCtx): Diagnostic[] {
