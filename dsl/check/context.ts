@@ -24,6 +24,8 @@ export function attachFlag(d: Diagnostic, flag: string | undefined): Diagnostic 
 
 export class Ctx {
   readonly diagnostics: Diagnostic[] = [];
+  /** names suggested for unknown settings: a "missing" error for one of them would say it twice */
+  readonly suggested = new Set<string>();
 
   constructor(
     readonly source: string,
@@ -99,6 +101,7 @@ export class Ctx {
     // a misspelt option of a nested setting (`decay gate rnk 4`) ends that setting and lands here
     const nested = Object.values(NESTED[block] ?? {}).flatMap((n) => (n === undefined ? [] : BLOCKS[n].names));
     const suggestion = closest(s.name, b.names) ?? closest(s.name, nested);
+    if (suggestion !== undefined) this.suggested.add(suggestion);
     if (block === "root") {
       this.error("unknownSection", `unknown section '${s.name}': expected model, parallel or train`, s.nameSpan, suggestion !== undefined ? { suggestion } : {});
     } else {

@@ -1,5 +1,5 @@
 // Resolution and semantic checks: AST -> Spec with every default filled, or the complete list of
-// errors. Sections are checked independently, then across each other once all three resolved.
+// errors. Sections are checked independently, then across each other where the sections involved resolved.
 import type { Diagnostic, Span } from "../diagnostic.ts";
 import type { Setting, SpecAst } from "../ast.ts";
 import type { Spec } from "../spec.ts";
@@ -25,7 +25,7 @@ export function checkSpec(ast: SpecAst, source: string, partial: boolean): Check
   const trainS: Setting | undefined = root.get("train");
   const parallel = checkParallel(ctx, parallelS, fallback);
   const train = checkTrain(ctx, trainS, fallback);
-  if (model !== undefined && parallel.spec !== undefined && train.spec !== undefined && !partial) {
+  if (!partial) {
     checkCross(ctx, model, parallel.spec, train.spec, {
       parallel: parallel.spans,
       train: train.spans,

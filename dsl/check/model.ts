@@ -26,7 +26,7 @@ export function checkModel(ctx: Ctx, section: Setting | undefined, fileSpan: Spa
   const name = section.values[0]?.kind === "word" ? section.values[0].text : "model";
   const need = (key: "vocab" | "hidden" | "heads" | "layers"): Setting | undefined => {
     const s = b.get(key);
-    if (s === undefined && !ctx.partial) ctx.error("missing", `model '${name}' needs '${key}'`, section.nameSpan);
+    if (s === undefined && !ctx.suggested.has(key)) ctx.error("missing", `model '${name}' needs '${key}'`, section.nameSpan);
     return s;
   };
   const one = (s: Setting | undefined, min: number): number | undefined => (s === undefined ? undefined : ctx.int(ctx.first(s), s.name, min));
