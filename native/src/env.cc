@@ -85,6 +85,11 @@ static Napi::Value Init(const Napi::CallbackInfo& info) {
 
 static Napi::Value Finalize(const Napi::CallbackInfo& info) {
   if (!Initialized()) return info.Env().Undefined();
+  // pollers may still be inside MPI_Testall on worker threads: finalizing under them would crash
+  if (PendingRequests() > 0) {
+    throw Napi::Error::New(info.Env(), "MPI_Finalize with " + std::to_string(PendingRequests()) +
+                                           " requests still in flight: wait for every started operation first");
+  }
   for (size_t k = 1; k < g_comms.size(); k++) {
     if (g_comms[k] != MPI_COMM_NULL) MPI_Comm_free(&g_comms[k]);
   }

@@ -36,6 +36,7 @@ struct Pending {
 };
 // registers the requests with the buffers to keep alive; returns the handle id given to JS
 double Register(Napi::Env env, std::vector<MPI_Request> reqs, std::vector<Napi::Value> keep, int expectRecv = -1);
+size_t PendingRequests();
 void InitRequests(Napi::Env env, Napi::Object exports);
 
 // ---- op_args.cc: the checked arguments of each collective, shared by blocking and non-blocking ----

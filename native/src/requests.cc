@@ -131,6 +131,8 @@ static Napi::Value Wait(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+size_t PendingRequests() { return g_pending.size(); }
+
 static Napi::Value PendingCount(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(g_pending.size()));
 }

@@ -19,7 +19,7 @@ describe("MpiCommunicator under mpirun", () => {
     expect(posts.map((p) => p.rank).sort()).toEqual(Array.from({ length: W }, (_, r) => r));
     for (const p of posts) {
       expect(p.post.failures, `rank ${p.rank}`).toEqual([]);
-      expect(p.post.checks).toBe(36);
+      expect(p.post.checks).toBe(38);
     }
   });
 });

@@ -18,7 +18,12 @@ export function installFatalHandlers(mpi: MpiBinding, rank: number): void {
   process.on("exit", (code) => {
     if (mpi.state() !== "initialized") return;
     if (code === 0) {
-      mpi.finalize();
+      try {
+        mpi.finalize();
+      } catch (e) {
+        process.stderr.write(`lasp mpi: rank ${rank} cannot finalize (${(e as Error).message}); aborting the job\n`);
+        mpi.abort(1);
+      }
     } else {
       process.stderr.write(`lasp mpi: rank ${rank} exits with code ${code}; aborting the job\n`);
       mpi.abort(code);

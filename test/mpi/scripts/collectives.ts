@@ -190,6 +190,15 @@ const W = ctx.world.size;
 check("blocking allreduce", out, [W, (W * (W - 1)) / 2, 2 * W, 3 * W]);
 mpi.barrier(0);
 
+// empty vectors: nothing to move, still a collective every rank completes
+const W0 = ctx.world.size;
+check("empty all_reduce", await ctx.world.startAllReduce(new Float32Array(0), "empty.ar").wait(), []);
+check(
+  "empty all_gather",
+  await ctx.world.startAllGather(new Float32Array(0), "empty.ag", new Array<number>(W0).fill(0)).wait(),
+  [],
+);
+
 // progress without wait(): the poller started with the op completes it while JS only sleeps
 const bg = ctx.world.startAllGather(
   range(1 << 18, (i) => i),
