@@ -29,6 +29,15 @@ describe("launchRanks faults", () => {
     expect(res).toEqual([30, 30, 30]);
   });
 
+  it("labels that differ across ranks are accepted with checkLabels: false, rejected by default", async () => {
+    const args: FaultArgs = { mode: "rankLabels", who: 0, step: 0, steps: 4 };
+    expect(await launchRanks<number>({ sp: 2, dp: 1, entry, args, checkLabels: false })).toEqual([16, 16]);
+    const e = await failure(launchRanks<number>({ sp: 2, dp: 1, entry, args }));
+    expect(e.message).toMatch(
+      /all_gather 'step0@[01]'.*labels differ; launchRanks option checkLabels: false allows that/,
+    );
+  });
+
   it(
     "a rank that throws at step k: rejects naming the rank, its error and what it was doing",
     { timeout: GUARD_MS },

@@ -3,7 +3,7 @@
 import type { RankContext } from "../../../runtime/comm/context.ts";
 
 export interface FaultArgs {
-  mode: "throw" | "exit" | "crash" | "return" | "skip" | "oversize" | "stall" | "none";
+  mode: "throw" | "exit" | "crash" | "return" | "skip" | "oversize" | "stall" | "none" | "rankLabels";
   who: number;
   step: number;
   steps: number;
@@ -29,7 +29,9 @@ export async function rankMain(ctx: RankContext, a: FaultArgs): Promise<number> 
       // never resolves, while the thread stays alive (a timer keeps the event loop busy)
       if (a.mode === "stall") await new Promise(() => setInterval(() => {}, 1000));
     }
-    const got = await c.startAllGather(new Float32Array([ctx.rank + k]), `step${k}`).wait();
+    // rankLabels: every rank uses its own labels (allowed only with checkLabels: false)
+    const label = a.mode === "rankLabels" ? `step${k}@${ctx.rank}` : `step${k}`;
+    const got = await c.startAllGather(new Float32Array([ctx.rank + k]), label).wait();
     acc += got.reduce((s, x) => s + x, 0);
   }
   return acc;
