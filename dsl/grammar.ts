@@ -2,7 +2,7 @@
 // values `value` and its nested settings `child`, so one generic visitor builds the uniform AST.
 import { CstParser, type CstNode, type TokenType } from "chevrotain";
 import {
-  ALL_TOKENS, Comma, DotDot, Equals, Identifier, Kw, LBracket, LCurly, NumberLit, RBracket, RCurly, Star,
+  ALL_TOKENS, Comma, DotDot, Equals, Identifier, Kw, LBracket, LCurly, NotBrace, NumberLit, RBracket, RCurly, Star,
   StringLit, Word, type Keyword,
 } from "./tokens.ts";
 import { syntaxMessages } from "./syntax-messages.ts";
@@ -56,11 +56,19 @@ export class LaspParser extends CstParser {
   unknownSetting = this.RULE("unknownSetting", () => {
     this.CONSUME(Word, { LABEL: "key" });
     this.MANY(() => this.SUBRULE(this.value, { LABEL: "value" }));
-    this.OPTION(() => {
-      this.CONSUME(LCurly);
-      this.MANY2(() => this.SUBRULE(this.unknownSetting, { LABEL: "child" }));
-      this.CONSUME(RCurly, { LABEL: "end" });
-    });
+    this.OPTION(() => this.SUBRULE(this.skippedBlock));
+  });
+
+  /** The body of an unknown block, skipped whatever it holds (balanced braces), so one typo is one error. */
+  skippedBlock = this.RULE("skippedBlock", () => {
+    this.CONSUME(LCurly);
+    this.MANY(() =>
+      this.OR([
+        { ALT: () => this.CONSUME(NotBrace) },
+        { ALT: () => this.SUBRULE(this.skippedBlock) },
+      ]),
+    );
+    this.CONSUME(RCurly, { LABEL: "end" });
   });
 
   value = this.RULE("value", () => {

@@ -35,8 +35,9 @@ export class Ctx {
   ) {}
 
   report(severity: "error" | "warning", code: CodeName, message: string, span: Span | undefined, extra: Extra = {}): void {
-    // after a syntax error a "missing" setting is most likely one the parser skipped
-    if (this.partial && code === "missing") return;
+    // after a syntax error a "missing" setting is most likely one the parser skipped, and a
+    // warning about a half-parsed block is noise
+    if (this.partial && (code === "missing" || severity === "warning")) return;
     const d: Diagnostic = {
       code: CODES[code],
       severity,

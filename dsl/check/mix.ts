@@ -73,7 +73,8 @@ export function resolveMix(ctx: Ctx, s: Setting): MixEntry[] | undefined {
   }
   const out: MixEntry[] = [];
   expand(s.mix, out);
-  if (declared !== undefined && declared !== out.length) {
+  // after a syntax error the mix may have lost entries: its length proves nothing
+  if (declared !== undefined && declared !== out.length && !ctx.partial) {
     ctx.error("layerCount", `'layers ${countValue!.kind === "number" ? countValue!.text : declared}' disagrees with the layer mix, which has ${out.length} layer${out.length === 1 ? "" : "s"}`, countValue!.span, {
       notes: [{ message: `the mix expands to ${out.length} layers`, span: s.mix.span }],
     });

@@ -18,7 +18,7 @@ interface Dims {
 /** Resolves the model section; undefined when it has an error (all of them reported). */
 export function checkModel(ctx: Ctx, section: Setting | undefined, fileSpan: Span): ModelSpec | undefined {
   if (section === undefined) {
-    if (!ctx.partial) ctx.error("missing", "no model section: a spec needs `model NAME { ... }`", fileSpan);
+    if (!ctx.suggested.has("model")) ctx.error("missing", "no model section: a spec needs `model NAME { ... }`", fileSpan);
     return undefined;
   }
   const errorsBefore = ctx.diagnostics.filter((d) => d.severity === "error").length;
