@@ -1,7 +1,7 @@
 // Bytes a rank RECEIVES for one collective (float32), from the step's symbolic sizes and the partition.
 // The runtime checks its measured byte counters against these, rank by rank (uneven chunks differ).
 // Conventions (brief + ALGORITHM.md section 5): all_gather = the other W-1 parts; reduce_scatter = W-1
-// partial copies of its own part; all_reduce = reduce-scatter + all-gather = 2(W-1)/W of the vector;
+// partial copies of its own part; all_reduce = reduce-scatter + all-gather (about 2(W-1)/W of the vector, exact per rank);
 // all_to_all = the W-1 parts it receives; send_recv = what it receives.
 import type { CommPart, Collective, Group, Peer, AllToAll, Mesh } from "../plan/schema.ts";
 
@@ -56,8 +56,13 @@ export function bytesReceived(c: CommSizing, ctx: SizingCtx, rank: number): numb
     }
     case "reduce_scatter":
       return (size - 1) * partsElems(c.parts, c, ctx, rank) * F32;
-    case "all_reduce":
-      return (2 * (size - 1) * partsElems(c.parts, c, ctx, rank) * F32) / size;
+    case "all_reduce": {
+      // reduce-scatter then all-gather over `size` parts, the first n % size one element longer:
+      // this rank receives (size-1) partial copies of its part, then every other part once
+      const n = partsElems(c.parts, c, ctx, rank);
+      const own = Math.floor(n / size) + (rank < n % size ? 1 : 0);
+      return ((size - 1) * own + (n - own)) * F32;
+    }
     case "all_to_all": {
       const a = c.a2a;
       if (a === undefined) return 0;

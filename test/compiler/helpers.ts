@@ -1,13 +1,16 @@
 // Test helpers: run the pipeline up to a pass, compare text with a golden file (UPDATE_GOLDEN=1 rewrites),
-// and query plans (comm steps per layer and phase).
+// the contract every pass test checks, and queries on plans (comm steps per layer and phase).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { expect } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Spec } from "../../dsl/spec.ts";
 import { initialGraph, type Graph } from "../../compiler/ir/graph.ts";
+import { printGraph } from "../../compiler/ir/print.ts";
+import { verify } from "../../compiler/ir/verify.ts";
 import { PIPELINE } from "../../compiler/passes/pipeline.ts";
 import type { Plan, Step, StepOf } from "../../compiler/plan/schema.ts";
+import { makeSpec, type SpecOptions } from "./fixtures.ts";
 
 export const GOLDEN_DIR = fileURLToPath(new URL("../golden/", import.meta.url));
 
@@ -48,4 +51,42 @@ export function commStarts(p: Plan, filter: { layer?: number | null; phase?: str
       (filter.layer === undefined || s.layer === filter.layer) &&
       (filter.phase === undefined || s.phase === filter.phase),
   );
+}
+
+/** A tiny hybrid (linear, softmax) on 2 ranks: small enough that its printed IR reads as a golden. */
+export function tinySpec(over: SpecOptions = {}): Spec {
+  return makeSpec({
+    pattern: "LN",
+    seq: 8,
+    batch: 1,
+    model: { vocab: 16, hidden: 8, heads: 2, kvHeads: 1, headDim: 4, valueDim: 4, ffn: 16 },
+    ...over,
+    parallel: { sp: 2, block: 4, ...over.parallel },
+  });
+}
+
+/**
+ * The contract every pass test checks: on `spec`, the pass's printed output matches
+ * test/golden/ir/<name>.txt, the result verifies, and running the pass again changes nothing.
+ */
+export function passContract(name: string, spec: Spec): void {
+  describe(`${name}: contract`, () => {
+    const pass = passNamed(name);
+    const before = graphBefore(spec, name);
+    const after = pass.run(before, {});
+    it("prints as the golden IR", () => {
+      expectGolden(`ir/${name}.txt`, `# IR after ${name}\n${printGraph(after)}`);
+    });
+    it("leaves a valid IR", () => {
+      expect(verify(after)).toEqual([]);
+    });
+    it("is idempotent (running it twice changes nothing)", () => {
+      expect(printGraph(pass.run(after, {}))).toBe(printGraph(after));
+    });
+    it("does not modify its input", () => {
+      const snapshot = JSON.stringify(before);
+      pass.run(before, {});
+      expect(JSON.stringify(before)).toBe(snapshot);
+    });
+  });
 }
