@@ -72,6 +72,22 @@ describe("parser", () => {
     expect(bad.suggestion).toBe("rank");
   });
 
+  it("reports a misspelt section once, skipping its body whatever it holds", () => {
+    const r = parseSpec("modle m { vocab 256 layers 1 = [linear] { nested } }\nparallel { sp 1 }", "f");
+    expect(r.diagnostics.map((d) => [d.code, d.suggestion])).toEqual([["LASP2002", "model"]]);
+  });
+
+  it("accepts a keyword as the model name, and no name at all", () => {
+    const body = "{ vocab 256 hidden 64 heads 4 layers 1 = linear }";
+    expect(parseSpec(`model linear ${body}`, "f").spec!.model.name).toBe("linear");
+    expect(parseSpec(`model ${body}`, "f").spec!.model.name).toBe("model");
+  });
+
+  it("reports a value of the wrong type as a LASP2007, not as a syntax error", () => {
+    const r = parseSpec("model m { vocab 256 hidden abc heads 4 layers 1 = linear }", "f");
+    expect(r.diagnostics.map((d) => d.code)).toEqual(["LASP2007"]);
+  });
+
   it("reports a file with nothing in it as a missing model", () => {
     const r = parseSpec("# only a comment\n", "f");
     expect(r.diagnostics.map((d) => d.code)).toEqual(["LASP2006"]);
