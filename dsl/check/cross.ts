@@ -21,8 +21,9 @@ export function checkCross(ctx: Ctx, m: ModelSpec | undefined, p: ParallelSpec |
 
   if (m !== undefined && p !== undefined) {
     const hasSoftmax = m.layers.some((l) => l.kind === "softmax");
-    if (hasSoftmax && p.softmax === "ulysses" && m.heads % p.sp !== 0) {
-      ctx.error("ulyssesHeads", `ulysses splits attention heads across the SP group: heads ${m.heads} is not divisible by sp ${p.sp}`, w.parallel.softmax ?? spSpan, {
+    if (hasSoftmax && p.softmax === "ulysses" && (m.heads % p.sp !== 0 || m.kvHeads % p.sp !== 0)) {
+      const which = m.heads % p.sp !== 0 ? `heads ${m.heads}` : `kv_heads ${m.kvHeads}`;
+      ctx.error("ulyssesHeads", `ulysses splits attention heads across the SP group: ${which} is not divisible by sp ${p.sp}`, w.parallel.softmax ?? spSpan, {
         notes: [{ message: `sp ${p.sp}`, span: spSpan }],
       });
     }
