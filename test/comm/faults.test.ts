@@ -70,6 +70,17 @@ describe("launchRanks faults", () => {
   );
 
   it(
+    "an entry module that fails to load on one rank: rejects naming it, no rank hangs at the start",
+    { timeout: GUARD_MS },
+    async () => {
+      const bad = new URL("./ranks/bad-import.ts", import.meta.url);
+      const e = await failure(launchRanks<number>({ sp: 3, dp: 1, entry: bad, args: null }));
+      expect(e.rank).toBe(1);
+      expect(e.message).toContain("rank 1 threw Error: cannot load this module on rank 1");
+    },
+  );
+
+  it(
     "a rank that returns early: the others time out naming the collective and the missing rank",
     { timeout: GUARD_MS },
     async () => {

@@ -5,6 +5,8 @@ import type { CollectiveKind } from "../communicator.ts";
 
 const ABORT = 0;
 const ABORT_RANK = 1;
+/** ranks whose entry module is loaded */
+const READY = 2;
 const HEADER = 4;
 const A = { STATE: 0, KIND: 1, GROUP: 2, LABEL_LEN: 3 } as const;
 const REC = 4 + LABEL_CHARS / 2;
@@ -60,6 +62,21 @@ export class JobView {
     if (first) Atomics.store(this.i32, ABORT_RANK, rank);
     this.ringAll();
     return first;
+  }
+
+  /**
+   * Start line: count this rank as loaded, then sleep until every rank is (or the job aborts), so that
+   * module loading, which can take seconds per thread, never eats into a collective's timeout.
+   */
+  arriveAndWaitAll(): boolean {
+    Atomics.add(this.i32, READY, 1);
+    Atomics.notify(this.i32, READY);
+    for (;;) {
+      const n = Atomics.load(this.i32, READY);
+      if (n >= this.world) return true;
+      if (this.aborted()) return false;
+      Atomics.wait(this.i32, READY, n, 50);
+    }
   }
 
   setActivity(rank: number, phase: Phase, kind: CollectiveKind, group: string, label: string): void {

@@ -1,7 +1,7 @@
 // Body of one rank's worker thread: attach to the shared groups, import the entry module, run
 // rankMain, and report its result or error (raising the job abort flag first, so peers wake at once).
 import { parentPort, workerData } from "node:worker_threads";
-import type { Communicator } from "../communicator.ts";
+import { CommError, type Communicator } from "../communicator.ts";
 import type { RankContext } from "../context.ts";
 import { SoloCommunicator } from "../solo.ts";
 import { JobView } from "./job.ts";
@@ -36,6 +36,13 @@ const ctx: RankContext = {
 try {
   const mod = (await import(init.entry)) as { rankMain?: unknown };
   if (typeof mod.rankMain !== "function") throw new Error(`${init.entry} does not export a rankMain function`);
+  if (!job.arriveAndWaitAll()) {
+    const culprit = job.abortRank();
+    throw new CommError(`rank ${init.rank}: aborted before start because rank ${culprit} failed`, init.rank, "start", {
+      aborted: true,
+      culprit,
+    });
+  }
   const value: unknown = await (mod.rankMain as (c: RankContext, a: unknown) => Promise<unknown>)(ctx, init.args);
   send({ type: "result", rank: init.rank, value });
 } catch (e) {
