@@ -68,13 +68,15 @@ export class JobView {
    * Start line: count this rank as loaded, then sleep until every rank is (or the job aborts), so that
    * module loading, which can take seconds per thread, never eats into a collective's timeout.
    */
-  arriveAndWaitAll(): boolean {
+  arriveAndWaitAll(limitMs: number): "go" | "aborted" | { loaded: number } {
     Atomics.add(this.i32, READY, 1);
     Atomics.notify(this.i32, READY);
+    const t0 = performance.now();
     for (;;) {
       const n = Atomics.load(this.i32, READY);
-      if (n >= this.world) return true;
-      if (this.aborted()) return false;
+      if (n >= this.world) return "go";
+      if (this.aborted()) return "aborted";
+      if (performance.now() - t0 > limitMs) return { loaded: n };
       Atomics.wait(this.i32, READY, n, 50);
     }
   }

@@ -15,6 +15,7 @@ const port = parentPort;
 if (port === null) throw new Error("rank-worker.ts must run in a worker thread started by launchRanks");
 const send = (m: FromWorker): void => port.postMessage(m);
 const job = new JobView(init.job);
+const START_LIMIT_MS = 120_000;
 const opts = { timeoutMs: init.timeoutMs, checkLabels: init.checkLabels };
 // one waiter per rank: a wait on any group drives the pending ops of all three
 const waiter = new Waiter(job, init.rank, init.timeoutMs);
@@ -36,12 +37,19 @@ const ctx: RankContext = {
 try {
   const mod = (await import(init.entry)) as { rankMain?: unknown };
   if (typeof mod.rankMain !== "function") throw new Error(`${init.entry} does not export a rankMain function`);
-  if (!job.arriveAndWaitAll()) {
+  // loading can be slow (tsx, tfjs) on a busy machine: the start line gets a generous limit of its own
+  const startLimitMs = Math.max(init.timeoutMs, START_LIMIT_MS);
+  const start = job.arriveAndWaitAll(startLimitMs);
+  if (start === "aborted") {
     const culprit = job.abortRank();
     throw new CommError(`rank ${init.rank}: aborted before start because rank ${culprit} failed`, init.rank, "start", {
       aborted: true,
       culprit,
     });
+  }
+  if (start !== "go") {
+    const msg = `rank ${init.rank}: only ${start.loaded} of ${job.world} ranks loaded ${init.entry} within ${startLimitMs} ms`;
+    throw new CommError(msg, init.rank, "start");
   }
   const value: unknown = await (mod.rankMain as (c: RankContext, a: unknown) => Promise<unknown>)(ctx, init.args);
   send({ type: "result", rank: init.rank, value });
