@@ -74,7 +74,11 @@ export function expectedLayerBytes(spec: Spec, index: number, rank: number): Lay
   }
 }
 
-/** Bytes of the gradient all-reduce per rank: 2(W-1)/W of all weights (world = sp x dp ranks). */
+/**
+ * Bytes of the gradient all-reduce per rank, closed form: 2(W-1)/W of all weights (world = sp x dp ranks).
+ * The exact count (cost/bytes.ts: reduce-scatter of uneven integer parts, then all-gather) differs by
+ * less than 4(W-1) bytes per weight tensor.
+ */
 export function expectedGradSyncBytes(paramCount: number, world: number): number {
   return world <= 1 ? 0 : (2 * (world - 1) * paramCount * F32) / world;
 }

@@ -1,9 +1,26 @@
 // Canonical JSON for golden files and hashes: object keys sorted, numbers printed the same way on every
-// platform (integers as is, others with up to 12 significant digits), two-space indent.
+// platform (integers as is, others with up to 12 significant digits), two-space indent; an object inside
+// an array that fits in ONE_LINE characters is written on one line, so a plan step is one line of a diff.
 function num(n: number): string {
   if (!Number.isFinite(n)) throw new RangeError(`non-finite number ${n} in canonical JSON`);
   if (Number.isInteger(n)) return String(n);
   return String(Number(n.toPrecision(12)));
+}
+
+const ONE_LINE = 400;
+
+/** The one-line canonical form: sorted keys, ", " and ": " separators. */
+function compact(v: unknown): string {
+  if (v === null || typeof v === "boolean") return String(v);
+  if (typeof v === "number") return num(v);
+  if (typeof v === "string") return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(compact).join(", ")}]`;
+  if (typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}: ${compact(o[k])}`).join(", ")}}`;
+  }
+  throw new TypeError(`cannot write ${typeof v} as JSON`);
 }
 
 function write(v: unknown, indent: string, out: string[]): void {
@@ -26,7 +43,9 @@ function write(v: unknown, indent: string, out: string[]): void {
     out.push("[\n");
     v.forEach((x, i) => {
       out.push(inner);
-      write(x, inner, out);
+      const line = x !== null && typeof x === "object" && !Array.isArray(x) ? compact(x) : undefined;
+      if (line !== undefined && line.length + inner.length <= ONE_LINE) out.push(line);
+      else write(x, inner, out);
       out.push(i < v.length - 1 ? ",\n" : "\n");
     });
     out.push(indent + "]");

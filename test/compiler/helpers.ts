@@ -59,8 +59,8 @@ export function tinySpec(over: SpecOptions = {}): Spec {
     pattern: "LN",
     seq: 8,
     batch: 1,
-    model: { vocab: 16, hidden: 8, heads: 2, kvHeads: 1, headDim: 4, valueDim: 4, ffn: 16 },
     ...over,
+    model: { vocab: 16, hidden: 8, heads: 2, kvHeads: 1, headDim: 4, valueDim: 4, ffn: 16, ...over.model },
     parallel: { sp: 2, block: 4, ...over.parallel },
   });
 }

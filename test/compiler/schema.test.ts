@@ -76,8 +76,12 @@ describe("canonical JSON", () => {
   it("sorts keys at every depth and round-trips", () => {
     const v = { b: 1, a: { d: [3, { z: 1, y: 2 }], c: "x" }, e: [] };
     const t = canonicalJson(v);
-    expect(t).toBe('{\n  "a": {\n    "c": "x",\n    "d": [\n      3,\n      {\n        "y": 2,\n        "z": 1\n      }\n    ]\n  },\n  "b": 1,\n  "e": []\n}\n');
+    expect(t).toBe('{\n  "a": {\n    "c": "x",\n    "d": [\n      3,\n      {"y": 2, "z": 1}\n    ]\n  },\n  "b": 1,\n  "e": []\n}\n');
     expect(JSON.parse(t)).toEqual(v);
+  });
+  it("writes a long object inside an array over several lines", () => {
+    const long = { k: "x".repeat(500) };
+    expect(canonicalJson([long, { a: 1 }])).toBe(`[\n  {\n    "k": "${"x".repeat(500)}"\n  },\n  {"a": 1}\n]\n`);
   });
   it("prints numbers stably and rejects non-finite ones", () => {
     expect(canonicalJson([0.1 + 0.2, 1e21, -0, 1 / 3])).toBe("[0.3, 1e+21, 0, 0.333333333333]\n");

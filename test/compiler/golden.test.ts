@@ -1,0 +1,53 @@
+// Golden plans (canonical JSON, UPDATE_GOLDEN=1 rewrites): hand-written specs covering every SP method,
+// and every examples/*.lasp compiled through the DSL. Review golden diffs like code.
+import { readdirSync } from "node:fs";
+import { basename } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { loadSpecFile } from "../../dsl/index.ts";
+import { compile } from "../../compiler/index.ts";
+import { canonicalJson } from "../../compiler/plan/canonical.ts";
+import { validatePlan } from "../../compiler/plan/validate.ts";
+import type { Spec } from "../../dsl/spec.ts";
+import { hybrid14, pureLinear } from "./fixtures.ts";
+import { expectGolden, tinySpec } from "./helpers.ts";
+
+const gla = { variant: "gla" as const, feature: "identity" as const, decay: { kind: "gate" as const, rank: 2, tau: 16 }, conv: 3, causal: true };
+const lightning = { variant: "lightning" as const, feature: "identity" as const, decay: { kind: "fixed" as const, lambdas: [0.9, 0.99] }, conv: 0, causal: true };
+
+const HAND: [string, Spec][] = [
+  ["pure-linear-lasp2", pureLinear()],
+  ["hybrid-1-4-lasp2h", hybrid14()],
+  ["tiny-lasp1-ulysses", tinySpec({ linear: lightning, model: { kvHeads: 2 }, parallel: { linear: "lasp1", softmax: "ulysses" } })],
+  ["tiny-ring-zigzag", tinySpec({ seq: 11, parallel: { linear: "ring", softmax: "ring", sp: 3, layout: "zigzag" } })],
+  ["tiny-gla-conv-no-overlap", tinySpec({ pattern: "L", linear: gla, parallel: { overlap: false } })],
+];
+
+describe("golden plans of hand-written specs", () => {
+  it.each(HAND)("%s", (name, spec) => {
+    const r = compile(spec);
+    expect(r.diagnostics).toEqual([]);
+    expect(validatePlan(r.plan)).toEqual([]);
+    expectGolden(`${name}.plan.json`, canonicalJson(r.plan));
+  });
+});
+
+const examplesDir = fileURLToPath(new URL("../../examples/", import.meta.url));
+const examples = readdirSync(examplesDir).filter((f) => f.endsWith(".lasp")).sort();
+
+describe("every example compiles to its golden plan", () => {
+  it("has examples", () => {
+    expect(examples.length).toBeGreaterThan(0);
+  });
+  it.each(examples)("%s", (file) => {
+    const path = `examples/${file}`;
+    const loaded = loadSpecFile(examplesDir + file);
+    expect(loaded.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const r = compile(loaded.spec!, { source: { file: path, text: loaded.source } });
+    expect(r.diagnostics).toEqual([]);
+    expect(validatePlan(r.plan)).toEqual([]);
+    // the DSL records the absolute path it was given in locs; goldens use the repo-relative one
+    const text = canonicalJson(r.plan).split(JSON.stringify(examplesDir + file)).join(JSON.stringify(path));
+    expectGolden(`examples/${basename(file, ".lasp")}.plan.json`, text);
+  });
+});
