@@ -16,7 +16,8 @@ function group(x: ExecCtx, s: Start): Communicator {
 /** Elements SP rank q contributes for part i. */
 function partCount(s: Start, x: ExecCtx, i: number, q: number): number {
   const p = s.parts[i]!;
-  return p.fixed + p.perToken * x.info.rankTokens[q]!;
+  // per-token sizes exist only in the SP group (the others exchange weights-shaped data)
+  return p.fixed + (s.group === "sp" ? p.perToken * x.info.rankTokens[q]! : 0);
 }
 
 /** The shape of a piece of `count` elements cut from `like` along `axis`. */
@@ -208,9 +209,14 @@ function startSendRecv(s: Start, x: ExecCtx): { handle: CommHandle; unpack: (d: 
   const counts = s.parts.map((_p, i) => (origin === null ? 0 : partCount(s, x, i, origin)));
   const recvCount = counts.reduce((a, b) => a + b, 0);
   const data = to === null ? null : flatConcat(ins);
-  const handle = group(x, s).startSendRecv(data, to, from, recvCount, s.id);
+  // a chain's send and the matching receive are different steps: label them by layer and phase so the
+  // transport's label check pairs them; a ring hop (send and receive in one step) keeps its step id
+  const oneWay = s.sendTo === null || s.sendTo === undefined || s.recvFrom === null || s.recvFrom === undefined;
+  const label = oneWay ? `chain L${s.layer ?? "-"} ${s.phase}` : s.id;
+  const handle = group(x, s).startSendRecv(data, to, from, recvCount, label);
   const unpack = (d: Float32Array): tf.Tensor[] => {
-    if (from === null) return s.parts.map(() => empty());
+    if (s.recvFrom === null || s.recvFrom === undefined) return []; // send only
+    if (from === null) return s.parts.map(() => empty()); // edge rank of a chain: nothing came
     let off = 0;
     return s.parts.map((_p, i) => {
       const c = counts[i]!;

@@ -4,6 +4,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { causalConv, causalConvBackward } from "../../kernels/conv.ts";
 import { gelu, geluBackward, matmulBackward, swiglu, swigluBackward } from "../../kernels/dense.ts";
 import { embedding, embeddingBackward } from "../../kernels/embed.ts";
+import { gateProj, gateProjBackward } from "../../kernels/gate.ts";
 import { featureBackward, featureForward } from "../../kernels/feature.ts";
 import { heads, repeatKv, repeatKvBackward, unheads } from "../../kernels/heads.ts";
 import { crossEntropy, crossEntropyBackward } from "../../kernels/loss.ts";
@@ -156,18 +157,16 @@ export const dense = {
   },
   gate_proj: (s, x) => {
     const [h, w1, w2] = [get2(x, s.in[0]), get2(x, s.in[1]), get2(x, s.in[2])];
-    const g = tf.tidy(() => tf.div(tf.logSigmoid(tf.matMul(tf.matMul(h, w1), w2)), s.tau) as T2);
-    put(x, s.out[0], tf.tidy(() => heads(g, s.batch, s.heads)));
-    g.dispose();
+    put(x, s.out[0], tf.tidy(() => heads(gateProj(h, w1, w2, s.tau) as T2, s.batch, s.heads)));
   },
   gate_proj_bwd: (s, x) => {
     const [dg, h, w1, w2] = [get3(x, s.in[0]), get2(x, s.in[1]), get2(x, s.in[2]), get2(x, s.in[3])];
-    const res = tf.tidy(() => {
-      const dz = unheads(dg, s.batch); // d g in token-major [B*C, H*dk]
-      const f = (hh: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => tf.div(tf.logSigmoid(tf.matMul(tf.matMul(hh as T2, a as T2), b as T2)), s.tau);
-      return tf.grads(f)([h, w1, w2], dz);
-    });
-    res.forEach((t, i) => put(x, s.out[i], t));
+    const dz = unheads(dg, s.batch); // d g in token-major [B*C, H*dk]
+    const g = gateProjBackward(h, w1, w2, dz, s.tau);
+    dz.dispose();
+    put(x, s.out[0], g.dh);
+    put(x, s.out[1], g.dw1);
+    put(x, s.out[2], g.dw2);
   },
   xent: (s, x) => {
     const scale = x.lossScale ?? s.scale;

@@ -50,6 +50,12 @@ function sumAll(all: tf.Tensor, segments: number): tf.Tensor {
   return tf.tidy(() => tf.stack(Array.from({ length: segments }, () => tf.sum(all, 0))));
 }
 
+/** A received state as [S, BH, dk, dv]: zeros when nothing was received (first / last rank of a chain). */
+function stateOf(t: tf.Tensor, shape: number[]): tf.Tensor {
+  if (isEmpty(t)) return tf.zeros(shape);
+  return t.shape.length === 4 ? t : tf.reshape(t, shape);
+}
+
 function zerosLike(t: tf.Tensor): tf.Tensor {
   return tf.zerosLike(t);
 }
@@ -106,7 +112,8 @@ export const linear = {
   },
   la_inter: (s, x) => {
     const q = get(x, s.in[0]);
-    const p = get(x, s.in[1]);
+    const S = x.info.segs.length;
+    const p = stateOf(get(x, s.in[1]), [S, q.shape[0]!, s.dk, s.dv]);
     if (!s.causal) {
       const z = tf.zeros([q.shape[0]!, q.shape[1]!, p.shape[3]!]);
       put(x, s.out[0], laInter(q, p, z, null, opts(s, x.info)));
@@ -114,6 +121,7 @@ export const linear = {
       return;
     }
     put(x, s.out[0], laInter(q, p, get(x, s.in[2]), gateAt(s, x, 3), opts(s, x.info)));
+    if (p !== get(x, s.in[1])) p.dispose();
   },
   la_carry: (s, x) => {
     const [pin, m] = [get(x, s.in[0]), get(x, s.in[1])];
@@ -174,7 +182,9 @@ export const linear = {
     put(x, s.out[0], laSuffix(all, gateAt(s, x, 1), c.ids, c.lens, mine(x.info), opts(s, x.info)));
   },
   la_bwd_inter: (s, x) => {
-    const [q, k, v, dO, p, g] = [0, 1, 2, 3, 4, 5].map((i) => get(x, s.in[i]));
+    const [q, k, v, dO] = [0, 1, 2, 3].map((i) => get(x, s.in[i]));
+    const shape = [x.info.segs.length, q!.shape[0]!, s.dk, s.dv];
+    const [p, g] = [stateOf(get(x, s.in[4]), shape), stateOf(get(x, s.in[5]), shape)];
     const gate = gateAt(s, x, 6);
     // the plan adds la_bwd_intra's terms itself: start the inter terms from zero
     const zero: LaGrads = {
@@ -185,6 +195,8 @@ export const linear = {
     };
     const r = laBwdInter(q!, k!, v!, gate, dO!, p!, g!, zero, opts(s, x.info));
     for (const t of [zero.dq, zero.dk, zero.dv, zero.dg]) t?.dispose();
+    if (p !== get(x, s.in[4])) p.dispose();
+    if (g !== get(x, s.in[5])) g.dispose();
     putGrads(x, s.out, r);
   },
 } satisfies {
