@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# GPU check on the lent machine (device tool, repo root, carry=bench/gpu/carry): unpacks node + Dawn,
+# installs the Vulkan loader, finds the NVIDIA ICD, probes the adapter, runs check.mjs; < 6 min.
+# Locally (lavapipe): SKIP_DEBS=1 VK_DRIVER_FILES=<icd.json> LD_LIBRARY_PATH=<loader dir> bench/gpu/run.sh
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+C=$HERE/carry
+W=${LASP_GPU_WORK:-/tmp/lasp-gpu}
+OUT=${OUT:-$HERE/out}
+mkdir -p "$OUT" "$W/node_modules/webgpu/dist/linux-x64"
+exec > >(tee "$OUT/run.log") 2>&1
+T0=$(date +%s)
+echo "== $(date -u +%FT%TZ) $(uname -srm) $(. /etc/os-release 2>/dev/null; echo "${PRETTY_NAME:-}") glibc $(ldd --version 2>&1 | head -1 | grep -o '[0-9.]*$')"
+command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm,power.limit --format=csv
+ls -l /dev/nvidia* /dev/dri 2>&1 | head -12
+
+echo "== unpack"
+xz -dc "$C/node.xz" >"$W/node" && chmod +x "$W/node"
+xz -dc "$C/dawn.node.xz" >"$W/node_modules/webgpu/dist/linux-x64/dawn.node"
+cp "$C/webgpu/index.js" "$C/webgpu/package.json" "$W/node_modules/webgpu/"
+cp "$C/check.mjs" "$W/check.mjs"
+"$W/node" -v || { echo "FATAL: carried node does not run here"; exit 3; }
+
+if [ "${SKIP_DEBS:-0}" != 1 ]; then
+  echo "== Vulkan loader (Debian debs, as the device README says)"
+  ldconfig -p | grep -E 'libvulkan|libGLX_nvidia|libEGL_nvidia|libnvidia-gpucomp' || echo "(none of them in ldconfig before)"
+  for f in "$C"/debs/*.deb; do dpkg -x "$f" /; done
+  ldconfig
+  ldconfig -p | grep -E 'libvulkan\.so|libGLX_nvidia|libEGL_nvidia' || true
+fi
+
+echo "== Vulkan ICDs"
+ls -l /usr/share/vulkan/icd.d /etc/vulkan/icd.d /usr/local/nvidia/share/vulkan/icd.d 2>&1 | grep -v '^total'
+candidates=()
+[ -n "${VK_DRIVER_FILES:-}" ] && candidates+=("$VK_DRIVER_FILES")
+for f in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json \
+  /etc/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.x86_64.json; do
+  [ -f "$f" ] && candidates+=("$f")
+done
+# Where no manifest exists, write one for each NVIDIA library that carries the Vulkan entry points.
+for lib in libGLX_nvidia.so.0 libEGL_nvidia.so.0; do
+  p=$(ldconfig -p | grep -o "/[^ ]*/$lib" | head -1)
+  [ -z "$p" ] && p=$(ls /usr/local/nvidia/lib64/$lib 2>/dev/null | head -1)
+  if [ -n "$p" ]; then
+    printf '{"file_format_version":"1.0.0","ICD":{"library_path":"%s","api_version":"1.3.0"}}\n' "$p" >"$W/icd-$lib.json"
+    candidates+=("$W/icd-$lib.json")
+  fi
+done
+for f in "${candidates[@]}"; do echo "candidate ICD: $f: $(tr -d '\n ' <"$f" | head -c 200)"; done
+export LD_LIBRARY_PATH=/usr/local/nvidia/lib64:/usr/local/nvidia/lib:${LD_LIBRARY_PATH:-}
+
+echo "== adapter probe"
+cd "$W"
+ICD=""
+for f in "${candidates[@]}"; do
+  if VK_DRIVER_FILES=$f VK_ICD_FILENAMES=$f timeout 60 ./node check.mjs --only probe --out "$OUT" --label probe; then
+    ICD=$f
+    break
+  fi
+  echo "-- no adapter with $f; loader debug:"
+  VK_DRIVER_FILES=$f VK_ICD_FILENAMES=$f VK_LOADER_DEBUG=error,warn,driver LASP_WEBGPU_FLAGS=verbose=1 \
+    timeout 60 ./node check.mjs --only probe --out "$OUT" --label probe 2>&1 | grep -v '^$' | head -40
+done
+if [ -z "$ICD" ]; then
+  echo "FATAL: no WebGPU adapter with any ICD candidate (${#candidates[@]} tried)"
+  exit 4
+fi
+export VK_DRIVER_FILES=$ICD VK_ICD_FILENAMES=$ICD
+echo "using ICD $ICD"
+
+echo "== check (default Dawn toggles), $(($(date +%s) - T0)) s in"
+timeout 240 ./node check.mjs --budget-s ${CHECK_BUDGET_S:-200} --out "$OUT" --label default ${CHECK_ARGS:-}
+echo "exit $?"
+
+if [ $(($(date +%s) - T0)) -lt 270 ]; then
+  echo "== matmul with robustness and validation off, $(($(date +%s) - T0)) s in"
+  LASP_WEBGPU_FLAGS="enable-dawn-features=disable_robustness,skip_validation" \
+    timeout 60 ./node check.mjs --only matmul --budget-s 45 --out "$OUT" --label fast-toggles
+  echo "exit $?"
+fi
+echo "== done in $(($(date +%s) - T0)) s"
