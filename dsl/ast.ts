@@ -48,7 +48,3 @@ export function flagOf(span: Span | undefined): string | undefined {
   return (span as { flag?: string } | undefined)?.flag;
 }
 
-/** The span from the start of a to the end of b, keeping a's origin. */
-export function spanOf(a: Span, b: Span): Span {
-  return { ...a, start: Math.min(a.start, b.start), end: Math.max(a.end, b.end) };
-}

@@ -1,6 +1,6 @@
 // The .lasp grammar as a Chevrotain CstParser. Every setting rule labels its opening keyword `key`, its
 // values `value` and its nested settings `child`, so one generic visitor builds the uniform AST.
-import { CstParser, type CstNode, type TokenType } from "chevrotain";
+import { CstParser } from "chevrotain";
 import {
   ALL_TOKENS, Comma, DotDot, Equals, Identifier, Kw, LBracket, LCurly, NotBrace, NumberLit, RBracket, RCurly, Star,
   StringLit, Word, type Keyword,
@@ -343,9 +343,3 @@ export const parser = new LaspParser();
 export type ItemRule =
   | "section" | "modelItem" | "parallelItem" | "trainItem" | "linearItem" | "softmaxItem" | "layerItem"
   | "normParam" | "decayParam" | "ropeParam" | "optParam" | "dataParam";
-
-export function parseRule(rule: ItemRule): CstNode {
-  return parser[rule]();
-}
-
-export type { TokenType };

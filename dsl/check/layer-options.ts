@@ -161,7 +161,7 @@ export function finishLinear(
     const msg = d.kind === "gate"
       ? `'decay gate' is GLA's data-dependent gate: it needs 'kind gla', not '${variant}'`
       : `'kind gla' needs 'decay gate' (GLA's data-dependent gate), not 'decay ${d.kind}'`;
-    ctx.error("gateVariant", msg, d.span, { suggestion: d.kind === "gate" ? "kind gla" : "decay gate" });
+    ctx.error("gateVariant", msg, d.span, d.kind === "gate" ? {} : { suggestion: "decay gate" });
     ok = false;
   }
   if (d.kind === "fixed" && d.perHead && d.lambdas.length !== heads) {

@@ -1,9 +1,11 @@
 // Error fixtures: each bad line of test/fixtures/dsl/errors/*.lasp names the codes it must produce
-// (`# expect: LASP2003 LASP2001`); exactly those codes are reported at exactly those lines.
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+// (`# expect: LASP2003 LASP2001`); exactly those codes are reported at exactly those lines. The printed
+// diagnostics are also kept as goldens (<name>.out, rewritten by UPDATE_GOLDEN=1) to review wording.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import type { Span } from "../../dsl/diagnostic.ts";
 import { describe, expect, it } from "vitest";
-import { lineCol, loadSpecFile } from "../../dsl/index.ts";
+import { formatDiagnostic, lineCol, loadSpecFile } from "../../dsl/index.ts";
 
 const dir = join(import.meta.dirname, "../fixtures/dsl/errors");
 const files = readdirSync(dir).filter((f) => f.endsWith(".lasp")).sort();
@@ -34,5 +36,17 @@ describe("error fixtures", () => {
     for (const d of r.diagnostics) expect(d.span?.file, `${d.code} ${d.message}`).toBe(path);
     const got = [...new Set(r.diagnostics.map((d) => `${lineCol(r.source, d.span!.start).line}:${d.code}`))].sort();
     expect(got).toEqual(want);
+  });
+
+  it.each(files)("%s prints the diagnostics of its golden file", (f) => {
+    const r = loadSpecFile(join(dir, f));
+    // file names relative to the fixture folder, so the goldens do not depend on the checkout's path
+    const rel = <T extends { span?: Span }>(x: T): T => (x.span !== undefined ? { ...x, span: { ...x.span, file: basename(x.span.file) } } : x);
+    const printed = r.diagnostics
+      .map((d) => formatDiagnostic({ ...rel(d), notes: d.notes?.map(rel) }, r.source, { pretty: true }))
+      .join("\n\n") + "\n";
+    const golden = join(dir, f.replace(/\.lasp$/, ".out"));
+    if (process.env["UPDATE_GOLDEN"] === "1" || !existsSync(golden)) writeFileSync(golden, printed);
+    expect(printed).toBe(readFileSync(golden, "utf8"));
   });
 });
