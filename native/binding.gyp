@@ -11,7 +11,9 @@
         "src/nonblocking.cc",
         "src/blocking.cc",
         "src/args.cc",
-        "src/op_args.cc"
+        "src/op_args.cc",
+        "src/executor.cc",
+        "src/queued.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

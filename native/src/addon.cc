@@ -9,6 +9,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitRequests(env, exports);
   InitNonBlocking(env, exports);
   InitBlocking(env, exports);
+  InitQueued(env, exports);
   return exports;
 }
 

@@ -90,6 +90,7 @@ static Napi::Value Finalize(const Napi::CallbackInfo& info) {
     throw Napi::Error::New(info.Env(), "MPI_Finalize with " + std::to_string(PendingRequests()) +
                                            " requests still in flight: wait for every started operation first");
   }
+  StopExecutors();
   for (size_t k = 1; k < g_comms.size(); k++) {
     if (g_comms[k] != MPI_COMM_NULL) MPI_Comm_free(&g_comms[k]);
   }

@@ -4,6 +4,9 @@
 #include <mpi.h>
 #include <napi.h>
 
+#include <atomic>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,15 +30,25 @@ void Check(Napi::Env env, int rc, const char* what);
 std::string ErrorString(int rc);
 void InitEnv(Napi::Env env, Napi::Object exports);
 
+// ---- executor.cc: one thread per communicator running queued blocking collectives in order ----
+struct Done {
+  std::atomic<bool> finished{false};
+  int rc = MPI_SUCCESS;  // written before `finished` is released
+};
+std::shared_ptr<Done> Enqueue(MPI_Comm comm, std::function<int()> run);
+void StopExecutors();  // joins the threads; only with nothing queued (finalize checks)
+
 // ---- requests.cc: pending requests ----
 struct Pending {
   std::vector<MPI_Request> reqs;
+  std::shared_ptr<Done> done;                        // a queued collective instead of MPI requests
   std::vector<Napi::Reference<Napi::Value>> keep;  // buffers MPI reads or writes until completion
   int expectRecv = -1;                               // irecv: elements expected (checked on completion)
   bool waiting = false;                              // a wait worker owns the requests now
 };
 // registers the requests with the buffers to keep alive; returns the handle id given to JS
 double Register(Napi::Env env, std::vector<MPI_Request> reqs, std::vector<Napi::Value> keep, int expectRecv = -1);
+double RegisterDone(Napi::Env env, std::shared_ptr<Done> done, std::vector<Napi::Value> keep);
 size_t PendingRequests();
 void InitRequests(Napi::Env env, Napi::Object exports);
 
@@ -59,5 +72,6 @@ AllToAllArgs AlltoallvArgs(const Napi::CallbackInfo& info);  // (comm, send, sen
 // ---- nonblocking.cc / blocking.cc ----
 void InitNonBlocking(Napi::Env env, Napi::Object exports);
 void InitBlocking(Napi::Env env, Napi::Object exports);
+void InitQueued(Napi::Env env, Napi::Object exports);
 
 }  // namespace lasp_mpi

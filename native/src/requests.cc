@@ -25,6 +25,12 @@ double Register(Napi::Env env, std::vector<MPI_Request> reqs, std::vector<Napi::
   return id;
 }
 
+double RegisterDone(Napi::Env env, std::shared_ptr<Done> done, std::vector<Napi::Value> keep) {
+  double id = Register(env, {}, std::move(keep));
+  g_pending[id]->done = std::move(done);
+  return id;
+}
+
 static Pending& Lookup(const Napi::CallbackInfo& info, double& id) {
   id = NumberArg(info, 0, "request");
   auto it = g_pending.find(id);
@@ -38,6 +44,14 @@ static Pending& Lookup(const Napi::CallbackInfo& info, double& id) {
 
 // One MPI_Testall. Returns MPI's rc; sets `done`; on completion checks an irecv's element count.
 static int TestOnce(Pending& p, bool& done, std::string& err) {
+  if (p.done) {
+    done = p.done->finished.load(std::memory_order_acquire);
+    if (done && p.done->rc != MPI_SUCCESS) {
+      err = "MPI collective failed: " + ErrorString(p.done->rc);
+      return p.done->rc;
+    }
+    return MPI_SUCCESS;
+  }
   int flag = 0;
   std::vector<MPI_Status> st(p.reqs.size());
   int rc = MPI_Testall(static_cast<int>(p.reqs.size()), p.reqs.data(), &flag, st.data());

@@ -52,6 +52,22 @@ export interface MpiBinding {
   wait(request: number, timeoutMs: number, spinMs?: number): Promise<boolean>;
   pendingCount(): number;
 
+  /**
+   * Queued collectives: the blocking MPI call (Open MPI's tuned algorithms) runs on the communicator's
+   * own executor thread, in call order; a request id comes back at once, as for the i* functions.
+   */
+  qallgatherv(comm: number, send: Float32Array, recv: Float32Array, counts: readonly number[]): number;
+  qreduceScatter(comm: number, send: Float32Array, recv: Float32Array, counts: readonly number[]): number;
+  qallreduce(comm: number, send: Float32Array, recv: Float32Array): number;
+  qalltoallv(
+    comm: number,
+    send: Float32Array,
+    sendCounts: readonly number[],
+    recv: Float32Array,
+    recvCounts: readonly number[],
+  ): number;
+  qbarrier(comm: number): number;
+
   allgatherv(comm: number, send: Float32Array, recv: Float32Array, counts: readonly number[]): void;
   reduceScatter(comm: number, send: Float32Array, recv: Float32Array, counts: readonly number[]): void;
   allreduce(comm: number, send: Float32Array, recv: Float32Array): void;

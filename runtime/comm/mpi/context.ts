@@ -3,7 +3,12 @@
 import type { RankContext } from "../context.ts";
 import { loadMpi, type MpiBinding } from "./binding.ts";
 import { installFatalHandlers } from "./fatal.ts";
-import { defaultMpiTimeoutMs, MpiCommunicator } from "./mpi-communicator.ts";
+import {
+  defaultMpiCollectives,
+  defaultMpiTimeoutMs,
+  MpiCommunicator,
+  type MpiCollectiveMode,
+} from "./mpi-communicator.ts";
 
 /** runtime/comm/context.ts RankContext; `post` writes one JSON line `{"rank":R,"post":msg}` on stdout. */
 export type MpiRankContext = RankContext;
@@ -13,6 +18,8 @@ export interface MpiRankOptions {
   timeoutMs?: number;
   /** abort the whole job on an uncaught error or a non-zero exit (default true) */
   fatalHandlers?: boolean;
+  /** how collectives run (default LASP_MPI_COLLECTIVES, else "queued"; see MpiCollectiveMode) */
+  collectives?: MpiCollectiveMode;
 }
 
 /**
@@ -31,7 +38,7 @@ export async function mpiRankContext(sp: number, dp: number, opts: MpiRankOption
   const timeoutMs = opts.timeoutMs ?? defaultMpiTimeoutMs();
   const spIndex = info.rank % sp;
   const dpIndex = Math.floor(info.rank / sp);
-  const c = { worldRank: info.rank, timeoutMs };
+  const c = { worldRank: info.rank, timeoutMs, collectives: opts.collectives ?? defaultMpiCollectives() };
   const spComm = mpi.commSplit(0, dpIndex, spIndex);
   const dpComm = mpi.commSplit(0, spIndex, dpIndex);
   const rank = info.rank;

@@ -21,6 +21,35 @@ export interface MpiCommunicatorOptions {
   worldRank: number;
   /** how long a wait may take before it rejects with a CommError */
   timeoutMs: number;
+  /** how collectives run (default: LASP_MPI_COLLECTIVES, else "queued") */
+  collectives?: MpiCollectiveMode;
+}
+
+/**
+ * "queued": the blocking MPI collective (Open MPI's tuned algorithms) on the communicator's executor
+ * thread, in start order; "nonblocking": MPI_Iallgatherv & co. (libnbc), progressed by the pollers.
+ * Both overlap with JS; queued measured ~3x faster on large all_gathers (native/README.md).
+ */
+export type MpiCollectiveMode = "queued" | "nonblocking";
+
+export function defaultMpiCollectives(): MpiCollectiveMode {
+  const v = process.env["LASP_MPI_COLLECTIVES"];
+  if (v === undefined || v === "" || v === "queued") return "queued";
+  if (v === "nonblocking") return v;
+  throw new Error(`LASP_MPI_COLLECTIVES must be "queued" or "nonblocking", got "${v}"`);
+}
+
+type Starts = Pick<MpiBinding, "iallgatherv" | "ireduceScatter" | "iallreduce" | "ialltoallv" | "ibarrier">;
+
+function startsOf(mpi: MpiBinding, mode: MpiCollectiveMode): Starts {
+  if (mode === "nonblocking") return mpi;
+  return {
+    iallgatherv: (...a) => mpi.qallgatherv(...a),
+    ireduceScatter: (...a) => mpi.qreduceScatter(...a),
+    iallreduce: (...a) => mpi.qallreduce(...a),
+    ialltoallv: (...a) => mpi.qalltoallv(...a),
+    ibarrier: (...a) => mpi.qbarrier(...a),
+  };
 }
 
 /** Default wait limit: LASP_COMM_TIMEOUT_MS, else 120 s. */
@@ -34,6 +63,7 @@ export class MpiCommunicator implements Communicator {
   readonly size: number;
   private bytes: ByteCounts = zeroByteCounts();
   private readonly site: WaitSite;
+  private readonly starts: Starts;
 
   /** `comm` is a communicator id of the binding (0 = world, or one from commSplit). */
   constructor(
@@ -45,13 +75,14 @@ export class MpiCommunicator implements Communicator {
     this.rank = mpi.commRank(comm);
     this.size = mpi.commSize(comm);
     this.site = { mpi, worldRank: opts.worldRank, group: name, groupRank: this.rank, timeoutMs: opts.timeoutMs };
+    this.starts = startsOf(mpi, opts.collectives ?? defaultMpiCollectives());
   }
 
   startAllGather(data: Float32Array, label: string, counts?: readonly number[]): CommHandle {
     const c = this.counts("all_gather", label, counts, data.length);
     this.expect("all_gather", label, data.length, c[this.rank]!);
     const result = new Float32Array(sum(c));
-    const req = this.post("all_gather", label, () => this.mpi.iallgatherv(this.comm, data, result, c));
+    const req = this.post("all_gather", label, () => this.starts.iallgatherv(this.comm, data, result, c));
     return this.handle("all_gather", label, [req], result, receivedBytes.allGather(c, this.rank));
   }
 
@@ -64,14 +95,14 @@ export class MpiCommunicator implements Communicator {
     );
     this.expect("reduce_scatter", label, data.length, sum(c));
     const result = new Float32Array(c[this.rank]!);
-    const req = this.post("reduce_scatter", label, () => this.mpi.ireduceScatter(this.comm, data, result, c));
+    const req = this.post("reduce_scatter", label, () => this.starts.ireduceScatter(this.comm, data, result, c));
     return this.handle("reduce_scatter", label, [req], result, receivedBytes.reduceScatter(c, this.rank));
   }
 
   /** Bytes counted as a ring reduce-scatter + all-gather: 2(W-1)/W of the vector (exact split in parts.ts). */
   startAllReduce(data: Float32Array, label: string): CommHandle {
     const result = new Float32Array(data.length);
-    const req = this.post("all_reduce", label, () => this.mpi.iallreduce(this.comm, data, result));
+    const req = this.post("all_reduce", label, () => this.starts.iallreduce(this.comm, data, result));
     return this.handle("all_reduce", label, [req], result, receivedBytes.allReduce(data.length, this.size, this.rank));
   }
 
@@ -92,7 +123,7 @@ export class MpiCommunicator implements Communicator {
       );
     }
     const result = new Float32Array(sum(r));
-    const req = this.post("all_to_all", label, () => this.mpi.ialltoallv(this.comm, data, s, result, r));
+    const req = this.post("all_to_all", label, () => this.starts.ialltoallv(this.comm, data, s, result, r));
     return this.handle("all_to_all", label, [req], result, receivedBytes.allToAll(r, this.rank));
   }
 
@@ -134,7 +165,7 @@ export class MpiCommunicator implements Communicator {
   }
 
   async barrier(label: string): Promise<void> {
-    const req = this.post("barrier", label, () => this.mpi.ibarrier(this.comm));
+    const req = this.post("barrier", label, () => this.starts.ibarrier(this.comm));
     await this.handle("barrier", label, [req], new Float32Array(0), 0).wait();
   }
 

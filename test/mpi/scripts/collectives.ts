@@ -4,6 +4,7 @@
 import type { Communicator } from "../../../runtime/comm/communicator.ts";
 import { loadMpi } from "../../../runtime/comm/mpi/binding.ts";
 import { mpiFinalize, mpiRankContext } from "../../../runtime/comm/mpi/context.ts";
+import { defaultMpiCollectives } from "../../../runtime/comm/mpi/mpi-communicator.ts";
 
 const [sp, dp] = [Number(process.argv[2]), Number(process.argv[3])];
 const ctx = await mpiRankContext(sp, dp, { timeoutMs: 20_000 });
@@ -232,5 +233,5 @@ await expectThrows(
 
 checks++;
 if (mpi.pendingCount() !== 0) failures.push(`${mpi.pendingCount()} requests still pending`);
-ctx.post({ failures, checks, bytes: ctx.world.bytesReceived() });
+ctx.post({ failures, checks, mode: defaultMpiCollectives(), bytes: ctx.world.bytesReceived() });
 mpiFinalize();
