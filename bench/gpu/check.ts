@@ -8,6 +8,7 @@ import { startWebGPU, stopWebGPU, type WebGPUInfo } from "../../runtime/backend/
 import { linearCorrectness, linearSpeed, softmaxCorrectness } from "./attention-check.ts";
 import { clock, record, rows, secondsLeft } from "./common.ts";
 import { matmulCorrectness, matmulSpeed } from "./matmul-bench.ts";
+import { sharedGpu, sharedGpuWorker } from "./shared-gpu.ts";
 
 interface Args {
   budgetS: number;
@@ -70,6 +71,7 @@ async function section(name: string, fn: () => Promise<void>): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (await sharedGpuWorker()) return;
   const args = parseArgs(process.argv.slice(2));
   clock.deadline = performance.now() + args.budgetS * 1000;
   const t0 = performance.now();
@@ -87,6 +89,7 @@ async function main(): Promise<void> {
     const sizes = args.quick ? [128] : [1024, 2048, 4096, 8192];
     await section("matmul-speed", () => matmulSpeed(sizes, peak, args.quick ? 3 : 40));
     if (args.only === "all") {
+      await section("shared-gpu", () => sharedGpu(new URL(import.meta.url), args.quick ? 128 : 4096, args.quick ? 2 : 20));
       await section("linear-check", linearCorrectness);
       await section("softmax-check", softmaxCorrectness);
       const ns = args.quick ? [512] : [16384, 65536, 131072];
