@@ -128,3 +128,28 @@ describe("random valid specs", () => {
     );
   });
 });
+
+describe("fuzz --set", () => {
+  it("random flags give a spec or diagnostics, never an exception, with spans inside the flag", () => {
+    const part = fc.constantFrom("model", "parallel", "train", "linear", "softmax", "optimizer", "data", "sp", "lr", "kind", "layers", "layer", "rope", "theta", "norm", "eps", "x", "");
+    const value = fc.constantFrom("8", "64K", "abc", "[linear,softmax]*2", "gla", "off", "1e-3", "[", "}", '"x', "text builtin:a", "fixed [0.9]", "", "=");
+    const flag = fc.tuple(fc.array(part, { minLength: 1, maxLength: 4 }), fc.boolean(), value).map(([ps, eq, v]) => ps.join(".") + (eq ? "=" : "") + v);
+    fc.assert(
+      fc.property(fc.array(flag, { maxLength: 3 }), (flags) => {
+        const r = parseSpec(sources[0]!, "f.lasp", flags);
+        expect(r.spec === undefined).toBe(r.diagnostics.some((d) => d.severity === "error"));
+        for (const d of r.diagnostics) {
+          expect(d.code).toMatch(/^LASP[1-4]\d{3}$/);
+          if (d.span?.file === "--set") {
+            const text = d.notes?.find((n) => n.message.startsWith("--set "))?.message.slice(6);
+            expect(text).toBeDefined();
+            expect(flags).toContain(text);
+            expect(d.span.end).toBeLessThanOrEqual(text!.length);
+          }
+          formatDiagnostic(d, r.source, { pretty: true });
+        }
+      }),
+      { numRuns: 300, seed: 5 },
+    );
+  });
+});

@@ -98,3 +98,25 @@ describe("parser", () => {
     expect(r.diagnostics.map((d) => d.code)).toEqual(["LASP1002"]);
   });
 });
+
+describe("grammar label convention", () => {
+  // The visitor is one generic walk over these labels; a rule using another label would be dropped silently.
+  const LABELS = new Set(["key", "value", "child", "is", "mix", "atom", "count", "kind", "item", "open", "end", "select", "from", "to"]);
+
+  it("labels every consumed part a setting carries with a label the visitor reads", async () => {
+    const { parser } = await import("../../dsl/grammar.ts");
+    const seen = new Set<string>();
+    const walk = (node: unknown): void => {
+      if (node === null || typeof node !== "object") return;
+      const n = node as { label?: string; definition?: unknown[]; terminalType?: { name: string } };
+      if (typeof n.label === "string") seen.add(n.label);
+      // keywords (settings and their options) must always be labelled `key` or `value`
+      if (n.terminalType?.name.startsWith("Kw_") === true) expect(["key", "value", "kind"]).toContain(n.label);
+      if (node.constructor.name === "NonTerminal") return; // its definition is the referenced rule's
+      for (const d of n.definition ?? []) walk(d);
+    };
+    for (const rule of Object.values(parser.getGAstProductions())) walk(rule);
+    for (const l of seen) expect(LABELS, `label '${l}'`).toContain(l);
+    expect(seen.size).toBeGreaterThan(10);
+  });
+});
