@@ -3,7 +3,7 @@
 // Conventions (brief + ALGORITHM.md section 5): all_gather = the other W-1 parts; reduce_scatter = W-1
 // partial copies of its own part; all_reduce = reduce-scatter + all-gather (about 2(W-1)/W of the vector, exact per rank);
 // all_to_all = the W-1 parts it receives; send_recv = what it receives.
-import type { CommPart, Collective, Group, Peer, AllToAll, Mesh } from "../plan/schema.ts";
+import { TOKEN_AXIS, type CommPart, type Collective, type Group, type Peer, type AllToAll, type Mesh } from "../plan/schema.ts";
 
 const F32 = 4;
 
@@ -29,10 +29,15 @@ export function groupSize(group: Group, mesh: Mesh): number {
   return group === "sp" ? mesh.sp : group === "dp" ? mesh.dp : mesh.world;
 }
 
+/** One part's shape for SP rank q: the token axis (-1) becomes C_q. */
+export function partShape(p: CommPart, tokens: number): number[] {
+  return p.shape.map((d) => (d === TOKEN_AXIS ? tokens : d));
+}
+
 /** Elements of rank q's contribution, summed over the parts. Per-token sizes only exist in the SP group. */
 export function partsElems(parts: readonly CommPart[], c: CommSizing, ctx: SizingCtx, q: number): number {
   const tokens = c.group === "sp" ? (ctx.rankTokens[q] ?? 0) : 0;
-  return parts.reduce((s, p) => s + p.fixed + p.perToken * tokens, 0);
+  return parts.reduce((s, p) => s + partShape(p, tokens).reduce((a, b) => a * b, 1), 0);
 }
 
 /** The rank a send_recv's received data originated at, or null when nothing is received. */

@@ -2,7 +2,7 @@
 // shapes and attributes. Used by the estimate pass (FLOPs, activation memory) and by tests.
 import { InternalError } from "../../dsl/diagnostic.ts";
 import type { NodeOf, OpKind, Node } from "../ir/graph.ts";
-import { groupSize, sendRecvOrigin, type CommSizing } from "./bytes.ts";
+import { groupSize, partShape, sendRecvOrigin, type CommSizing } from "./bytes.ts";
 import type { Mesh } from "../plan/schema.ts";
 
 export type Shape = readonly number[];
@@ -34,15 +34,12 @@ export function collectiveShapes(z: CommSizing, ins: readonly Shape[], nOut: num
   const withAxis = (s: Shape, axis: number, v: number) => s.map((d, i) => (i === axis ? v : d));
   switch (z.collective) {
     case "all_gather":
-      return ins.map((s, j) => {
-        const p = z.parts[j]!;
-        return withAxis(s, p.axis, p.perToken > 0 ? seqTokens(c) : dim(s, p.axis) * W);
+      return z.parts.map((p) => {
+        const total = Array.from({ length: W }, (_, q) => partShape(p, C(q))[p.axis] ?? 0).reduce((a, b) => a + b, 0);
+        return withAxis(partShape(p, C(c.rank)), p.axis, total);
       });
     case "reduce_scatter":
-      return ins.map((s, j) => {
-        const p = z.parts[j]!;
-        return withAxis(s, p.axis, p.perToken > 0 ? C(c.rank) : dim(s, p.axis) / W);
-      });
+      return z.parts.map((p) => partShape(p, C(c.rank)));
     case "all_reduce":
       return [...ins];
     case "all_to_all": {
@@ -53,13 +50,7 @@ export function collectiveShapes(z: CommSizing, ins: readonly Shape[], nOut: num
     }
     case "send_recv": {
       const origin = sendRecvOrigin(z, W, c.rank);
-      return Array.from({ length: nOut }, (_, j) => {
-        const p = z.parts[j]!;
-        if (origin === null) return [0];
-        const s = ins[j];
-        if (s === undefined) return [p.fixed + p.perToken * C(origin)];
-        return p.perToken > 0 ? withAxis(s, p.axis, C(origin)) : s;
-      });
+      return Array.from({ length: nOut }, (_, j) => (origin === null ? [0] : partShape(z.parts[j]!, C(origin))));
     }
   }
 }

@@ -4,7 +4,7 @@ import type { ConvNode, ConvBwdNode } from "../ir/graph.ts";
 import { Lowerer, siteOf } from "./ctx.ts";
 
 function haloParts(n: ConvNode | ConvBwdNode) {
-  return [{ axis: 0, perToken: 0, fixed: n.batch * (n.kernel - 1) * n.channels }];
+  return [{ axis: 0, shape: [n.batch * (n.kernel - 1), n.channels] }];
 }
 
 /** Halo buffers are named after the conv output (forward and backward agree on them). */

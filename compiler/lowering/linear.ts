@@ -1,6 +1,7 @@
 // Lowering of logical linear attention (forward and backward) per SP method: LASP-2 (one AllGather of the
 // chunk states each way, ALGORITHM.md section 1), LASP-1 (serial send/recv chain), ring (K/V blocks around).
 import type { LinearAttnNode, LinearAttnBwdNode } from "../ir/graph.ts";
+import { TOKEN_AXIS } from "../plan/schema.ts";
 import { Lowerer, siteOf, type Site } from "./ctx.ts";
 import { ringBackward } from "./ring.ts";
 
@@ -28,8 +29,8 @@ const prefix = (n: Attn) => `L${n.layer ?? "x"}.la`;
 
 function stateParts(L: Lowerer, n: Attn) {
   const S = L.part.segments;
-  const parts = [{ axis: 0, perToken: 0, fixed: S * n.batch * n.heads * n.dk * n.dv }];
-  if (n.gated) parts.push({ axis: 0, perToken: 0, fixed: S * n.batch * n.heads * n.dk });
+  const parts = [{ axis: 0, shape: [S, n.batch * n.heads, n.dk, n.dv] }];
+  if (n.gated) parts.push({ axis: 0, shape: [S, n.batch * n.heads, n.dk] });
   return parts;
 }
 
@@ -50,8 +51,8 @@ export function lowerLinearForward(L: Lowerer, n: LinearAttnNode): void {
     for (let h = 1; h < W; h++) {
       const [kh, vh] = [`${p}.k_hop${h}`, `${p}.v_hop${h}`];
       const parts = [
-        { axis: 1, perToken: n.batch * n.kvHeads * n.dk, fixed: 0 },
-        { axis: 1, perToken: n.batch * n.kvHeads * n.dv, fixed: 0 },
+        { axis: 1, shape: [n.batch * n.kvHeads, TOKEN_AXIS, n.dk] },
+        { axis: 1, shape: [n.batch * n.kvHeads, TOKEN_AXIS, n.dv] },
       ];
       L.collective({ collective: "send_recv", group: "sp", parts, sendTo: "next", recvFrom: "prev", wrap: true, hop: h }, [kc, vc], [kh, vh], s);
       L.emit({ op: "la_cross", ...a, hop: h, groups: n.groups, in: [q, kh, vh], out: [`${p}.o_hop${h}`], ...s });

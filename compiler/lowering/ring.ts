@@ -2,6 +2,7 @@
 // (k_hop<h>), so only gradients travel: the dK/dV accumulator of each block follows the block's forward
 // path (rank b+1, ..., b+W-1) and a last hop brings it home to rank b. Bytes about equal the forward's.
 import type { LinearAttnBwdNode, SoftmaxAttnBwdNode } from "../ir/graph.ts";
+import { TOKEN_AXIS } from "../plan/schema.ts";
 import { Lowerer, siteOf } from "./ctx.ts";
 
 export interface RingNames {
@@ -40,8 +41,8 @@ export function ringBackward(L: Lowerer, n: LinearAttnBwdNode | SoftmaxAttnBwdNo
   }
   if (solo) return;
   const parts = [
-    { axis: 1, perToken: n.batch * n.kvHeads * n.dk, fixed: 0 },
-    { axis: 1, perToken: n.batch * n.kvHeads * n.dv, fixed: 0 },
+    { axis: 1, shape: [n.batch * n.kvHeads, TOKEN_AXIS, n.dk] },
+    { axis: 1, shape: [n.batch * n.kvHeads, TOKEN_AXIS, n.dv] },
   ];
   let dqAcc = dqL;
   let acc: [string, string] | null = null;

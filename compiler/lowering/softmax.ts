@@ -1,6 +1,7 @@
 // Lowering of logical softmax attention per SP method: LASP-2H (AllGather K,V forward, ReduceScatter dK,dV
 // backward; ALGORITHM.md section 2), ring (K/V blocks around, online-softmax merge), Ulysses (all-to-all).
 import type { SoftmaxAttnNode, SoftmaxAttnBwdNode } from "../ir/graph.ts";
+import { TOKEN_AXIS } from "../plan/schema.ts";
 import { Lowerer, siteOf } from "./ctx.ts";
 import { ringBackward } from "./ring.ts";
 
@@ -24,14 +25,14 @@ const prefix = (n: Attn) => `L${n.layer ?? "x"}.sa`;
 
 function kvParts(n: Attn) {
   return [
-    { axis: 1, perToken: n.batch * n.kvHeads * n.dk, fixed: 0 },
-    { axis: 1, perToken: n.batch * n.kvHeads * n.dv, fixed: 0 },
+    { axis: 1, shape: [n.batch * n.kvHeads, TOKEN_AXIS, n.dk] },
+    { axis: 1, shape: [n.batch * n.kvHeads, TOKEN_AXIS, n.dv] },
   ];
 }
 
 function a2a(L: Lowerer, n: Attn, dir: "seq_to_heads" | "heads_to_seq", heads: number, dim: number, x: string, y: string): void {
   const a = { direction: dir, batch: n.batch, heads, dim };
-  L.collective({ collective: "all_to_all", group: "sp", parts: [{ axis: 1, perToken: n.batch * heads * dim, fixed: 0 }], a2a: a }, [x], [y], siteOf(n));
+  L.collective({ collective: "all_to_all", group: "sp", parts: [{ axis: 1, shape: [n.batch * heads, TOKEN_AXIS, dim] }], a2a: a }, [x], [y], siteOf(n));
 }
 
 export function lowerSoftmaxForward(L: Lowerer, n: SoftmaxAttnNode): void {

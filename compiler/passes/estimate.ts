@@ -21,12 +21,20 @@ function sizingOf(n: Node): CommSizing | null {
   return n.op === "comm_start" || n.op === "collective" ? n : null;
 }
 
-function walkRank(g: Graph, rank: number): RankTotals {
+/** The shape of every buffer on SP rank `rank` (params, inputs, every step's outputs). */
+export function bufferShapes(g: Graph, rank: number): Map<string, Shape> {
+  const env = new Map<string, Shape>();
+  walkRank(g, rank, env);
+  return env;
+}
+
+function walkRank(g: Graph, rank: number, env = new Map<string, Shape>()): RankTotals {
   const part = g.partition!;
   const B = g.spec.train.batch;
   const L = g.spec.model.layers.length;
   const C = part.rankTokens[rank]!;
-  const env = new Map<string, Shape>([[TOKENS, [B * C]], [TARGETS, [B * C]]]);
+  env.set(TOKENS, [B * C]);
+  env.set(TARGETS, [B * C]);
   for (const p of g.params) env.set(p.name, p.shape);
   const starts = new Map<string, { sizing: CommSizing; inShapes: readonly Shape[] }>();
   const sctx: ShapeCtx = { rank, rankTokens: part.rankTokens, segments: part.segments, mesh: g.mesh, starts };

@@ -10,7 +10,7 @@ export function gradSync(g: Graph): Draft[] {
     const sizing = {
       collective: "all_reduce" as const,
       group: "world" as const,
-      parts: [{ axis: 0, perToken: 0, fixed: p.shape.reduce((a, b) => a * b, 1) }],
+      parts: [{ axis: 0, shape: [...p.shape] }],
     };
     const local = g.localGrads[p.name]!;
     return {

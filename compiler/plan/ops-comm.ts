@@ -19,13 +19,22 @@ export type Group = Static<typeof Group>;
 export const Peer = Type.Union([Type.Literal("prev"), Type.Literal("next"), Type.Null()]);
 export type Peer = Static<typeof Peer>;
 
+/** In a CommPart shape: this axis has one entry per token of the rank whose data it is (C_q). */
+export const TOKEN_AXIS = -1;
+
 /**
- * One sent buffer. The element count SP rank q contributes is `fixed + perToken * C_q` (C_q = tokens of
- * rank q, partition.ts). `axis` is the tensor axis along which parts are concatenated (all_gather result)
- * or laid side by side (reduce_scatter input).
+ * One transferred tensor, as ONE rank's contribution: `shape` with -1 (TOKEN_AXIS) on the token axis, which
+ * is C_q (tokens of SP rank q, partition.ts) for rank q's data. `axis` is the axis along which the ranks'
+ * parts are concatenated (all_gather result) or laid side by side in rank order (reduce_scatter input).
+ * Examples: a LASP-2 state [S, B*H, dk, dv] on axis 0; K of LASP-2H [B*Hkv, -1, dk] on axis 1.
+ * all_reduce: the whole tensor. send_recv: the tensor received (-1 = C of the rank it originated at).
+ * all_to_all: the sequence-sharded side [B*n, -1, d] (the input of seq_to_heads, the result of heads_to_seq).
  */
 export const CommPart = Type.Object(
-  { axis: NatInt("concatenation axis"), perToken: NatInt("elements per token"), fixed: NatInt("fixed elements") },
+  {
+    axis: NatInt("concatenation axis"),
+    shape: Type.Array(Type.Integer({ minimum: -1 }), { description: "one rank's tensor; -1 = its token count" }),
+  },
   { additionalProperties: false },
 );
 export type CommPart = Static<typeof CommPart>;
@@ -33,7 +42,11 @@ export type CommPart = Static<typeof CommPart>;
 /** Ulysses all_to_all on [B*n, T, d] tensors (batch folded into heads). */
 export const AllToAll = Type.Object(
   {
-    /** seq_to_heads: [B*n, C, d] -> [B*n/W, N, d] (tokens of all ranks in rank order); heads_to_seq: the inverse */
+    /**
+     * seq_to_heads: [B*n, C, d] -> [B*n/W, N, d]: rank j receives heads j*n/W .. (j+1)*n/W - 1 of every
+     * sequence b (result head index b*(n/W) + h'), with every rank's tokens in rank order along axis 1.
+     * heads_to_seq: the inverse, [B*n/W, N, d] -> [B*n, C, d].
+     */
     direction: Type.Union([Type.Literal("seq_to_heads"), Type.Literal("heads_to_seq")]),
     batch: PosInt("B"),
     /** heads per sequence on the sequence-sharded side (n); the head-sharded side holds n/W */

@@ -15,7 +15,7 @@ import { commSteps, Collective } from "./ops-comm.ts";
 import { Phase } from "./step.ts";
 
 export { Phase } from "./step.ts";
-export { Collective, Group, CommPart, AllToAll, Peer } from "./ops-comm.ts";
+export { Collective, Group, CommPart, AllToAll, Peer, TOKEN_AXIS } from "./ops-comm.ts";
 
 /** Every plan step: a flat union discriminated by `op`; see the ops-*.ts files for each op's doc. */
 export const Step = Type.Union([...denseSteps, ...attentionSteps, ...commSteps], { $id: "Step" });

@@ -3,7 +3,8 @@
 // and the overlap schedule (every start waited before first use; la_intra between the state's start and wait).
 import { describe, expect, it } from "vitest";
 import { compile } from "../../compiler/index.ts";
-import { bytesReceived } from "../../compiler/cost/bytes.ts";
+import { bytesReceived, partShape } from "../../compiler/cost/bytes.ts";
+import { bufferShapes } from "../../compiler/passes/estimate.ts";
 import { expectedLayerBytes, expectedGradSyncBytes } from "../../compiler/cost/formulas.ts";
 import type { Plan } from "../../compiler/plan/schema.ts";
 import { makeSpec, hybrid14, pureLinear, type SpecOptions } from "./fixtures.ts";
@@ -164,5 +165,50 @@ describe("schedule", () => {
     const w = f.findIndex((x) => x.op === "comm_wait");
     const qProj = f.findIndex((x) => x.op === "matmul" && x.out[0] === "L0.q");
     expect(s < qProj && qProj < w).toBe(true);
+  });
+});
+
+describe("comm part shapes", () => {
+  it("describe exactly the tensors sent and received, on every rank", () => {
+    for (const c of METHOD_CASES) {
+      const spec = makeSpec(c);
+      const r = compile(spec);
+      const p = r.plan!;
+      for (let rank = 0; rank < spec.parallel.sp; rank++) {
+        const env = bufferShapes(r.graph, rank);
+        const C = (q: number) => p.estimates.rankTokens[q]!;
+        const starts = new Map(commStarts(p).map((s) => [s.handle, s]));
+        for (const s of steps(p)) {
+          if (s.op === "comm_start" && s.group === "sp") {
+            s.in.forEach((b, j) => {
+              const part = s.parts[j]!;
+              const sent = env.get(b)!;
+              if (s.collective === "reduce_scatter") {
+                const all = Array.from({ length: spec.parallel.sp }, (_, q) => partShape(part, C(q))[part.axis]!).reduce((a, x) => a + x, 0);
+                expect(sent).toEqual(partShape(part, C(rank)).map((d, i) => (i === part.axis ? all : d)));
+              } else if (s.collective === "send_recv") {
+                // a forwarded ring block originated hop-1 ranks back along the ring
+                const back = (s.hop ?? 1) - 1;
+                const W = spec.parallel.sp;
+                const origin = s.sendTo === "next" ? (((rank - back) % W) + W) % W : (rank + back) % W;
+                expect(sent).toEqual(partShape(part, C(origin)));
+              } else if (!(s.collective === "all_to_all" && s.a2a!.direction === "heads_to_seq")) {
+                expect(sent).toEqual(partShape(part, C(rank)));
+              }
+            });
+          }
+          if (s.op === "comm_wait") {
+            const st = starts.get(s.handle)!;
+            if (st.collective === "send_recv" && st.group === "sp") {
+              s.out.forEach((b, j) => {
+                const got = env.get(b)!;
+                if (got.length === 1 && got[0] === 0) return; // nothing received on this rank
+                expect(got.length).toBe(st.parts[j]!.shape.length);
+              });
+            }
+          }
+        }
+      }
+    }
   });
 });

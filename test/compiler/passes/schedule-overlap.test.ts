@@ -16,7 +16,7 @@ function toy(): Node[] {
     [
       { op: "add", in: ["p", "p"], out: ["a"], ...site },
       { op: "add", in: ["p", "p"], out: ["y0"], ...site },
-      { op: "collective", collective: "all_gather", group: "sp", parts: [{ axis: 0, perToken: 0, fixed: 1 }], bytesPerRank: 4, in: ["a"], out: ["g"], ...site },
+      { op: "collective", collective: "all_gather", group: "sp", parts: [{ axis: 0, shape: [1] }], bytesPerRank: 4, in: ["a"], out: ["g"], ...site },
       { op: "add", in: ["y0", "y0"], out: ["y1"], ...site },
       { op: "add", in: ["y1", "y1"], out: ["y2"], ...site },
       { op: "add", in: ["g", "y2"], out: ["z"], ...site },
