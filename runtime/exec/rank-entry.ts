@@ -17,6 +17,8 @@ export interface StepJobArgs {
   /** training step whose batch is used */
   readonly step: number;
   readonly capture?: readonly string[];
+  /** weights to use instead of the seed's for these parameters */
+  readonly weights?: readonly (readonly [string, Float32Array])[];
   readonly checkFinite?: boolean;
   readonly recordTimeline?: boolean;
   /** test hook: this rank throws (or exits) at the named step id */
@@ -28,7 +30,9 @@ export type StepJobResult = Omit<StepResult, "captured"> & { captured: [string, 
 
 async function stepJob(ctx: RankContext, a: StepJobArgs): Promise<StepJobResult> {
   const backend = await initBackend(a.backend);
-  const model = createRankModel(a.plan, { sp: ctx.sp, dp: ctx.dp, world: ctx.world }, seedWeights(a.plan));
+  const weights = seedWeights(a.plan);
+  for (const [name, w] of a.weights ?? []) weights.set(name, w);
+  const model = createRankModel(a.plan, { sp: ctx.sp, dp: ctx.dp, world: ctx.world }, weights);
   const global = planDataSource(a.plan).next(a.step);
   const local = localBatch(a.plan, model.info, ctx.dp.rank, global);
   const r = await runTrainStep(model, local, {

@@ -13,20 +13,16 @@ function group(x: ExecCtx, s: Start): Communicator {
   return x.comms[s.group];
 }
 
-/** Elements SP rank q contributes for part i. */
-function partCount(s: Start, x: ExecCtx, i: number, q: number): number {
-  const p = s.parts[i]!;
-  // per-token sizes exist only in the SP group (the others exchange weights-shaped data)
-  return p.fixed + (s.group === "sp" ? p.perToken * x.info.rankTokens[q]! : 0);
+/** The shape of SP rank q's tensor for part i: the plan's shape with the token axis (-1) set to C_q. */
+function partShape(s: Start, x: ExecCtx, i: number, q: number): number[] {
+  // per-token sizes exist only in the SP group (the others exchange weight-shaped data)
+  const tokens = s.group === "sp" ? x.info.rankTokens[q]! : 0;
+  return s.parts[i]!.shape.map((d) => (d === -1 ? tokens : d));
 }
 
-/** The shape of a piece of `count` elements cut from `like` along `axis`. */
-function pieceShape(like: readonly number[], axis: number, count: number): number[] {
-  const others = like.reduce((a, d, j) => (j === axis ? a : a * d), 1);
-  const shape = [...like];
-  shape[axis] = others === 0 ? 0 : count / others;
-  if (!Number.isInteger(shape[axis])) throw new ExecError(`comm: ${count} elements do not fit shape [${like.join(",")}] along axis ${axis}`);
-  return shape;
+/** Elements SP rank q contributes for part i. */
+function partCount(s: Start, x: ExecCtx, i: number, q: number): number {
+  return partShape(s, x, i, q).reduce((a, b) => a * b, 1);
 }
 
 function concatAlong(pieces: tf.Tensor[], axis: number, like: readonly number[]): tf.Tensor {
@@ -67,7 +63,7 @@ function startAllGather(s: Start, x: ExecCtx): { handle: CommHandle; unpack: (d:
     for (let q = 0; q < W; q++)
       for (let i = 0; i < shapes.length; i++) {
         const c = partCount(s, x, i, q);
-        pieces[i]!.push(tf.tensor(d.subarray(off, off + c), pieceShape(shapes[i]!, s.parts[i]!.axis, c)));
+        pieces[i]!.push(tf.tensor(d.subarray(off, off + c), partShape(s, x, i, q)));
         off += c;
       }
     return pieces.map((ps, i) => {
@@ -90,8 +86,7 @@ function startReduceScatter(s: Start, x: ExecCtx): { handle: CommHandle; unpack:
   for (let r = 0; r < W; r++)
     ins.forEach((t, i) => {
       const axis = s.parts[i]!.axis;
-      const c = partCount(s, x, i, r);
-      const ps = pieceShape(shapes[i]!, axis, c);
+      const ps = partShape(s, x, i, r);
       const begin = shapes[i]!.map((_, j) => (j === axis ? offsets[i]! : 0));
       slices.push(tf.slice(t, begin, ps));
       offsets[i]! += ps[axis]!;
@@ -104,7 +99,7 @@ function startReduceScatter(s: Start, x: ExecCtx): { handle: CommHandle; unpack:
     let off = 0;
     return shapes.map((sh, i) => {
       const c = partCount(s, x, i, me);
-      const t = tf.tensor(d.slice(off, off + c), pieceShape(sh, s.parts[i]!.axis, c));
+      const t = tf.tensor(d.slice(off, off + c), partShape(s, x, i, me));
       off += c;
       return t;
     });
@@ -200,12 +195,6 @@ function startSendRecv(s: Start, x: ExecCtx): { handle: CommHandle; unpack: (d: 
   // the received data originated hop ranks away in the direction it came from
   const origin = from === null ? null : (((s.recvFrom === "prev" ? me - hop : me + hop) % W) + W) % W;
   const ins = s.in.map((n) => x.env.get(n));
-  const outShapes = s.parts.map((p, i) => {
-    const like = ins[i]?.shape;
-    const c = origin === null ? 0 : partCount(s, x, i, origin);
-    if (like !== undefined) return pieceShape(like, p.axis, c);
-    return null; // receive-only: shaped from the plan at unpack (flat per part)
-  });
   const counts = s.parts.map((_p, i) => (origin === null ? 0 : partCount(s, x, i, origin)));
   const recvCount = counts.reduce((a, b) => a + b, 0);
   const data = to === null ? null : flatConcat(ins);
@@ -220,8 +209,7 @@ function startSendRecv(s: Start, x: ExecCtx): { handle: CommHandle; unpack: (d: 
     let off = 0;
     return s.parts.map((_p, i) => {
       const c = counts[i]!;
-      const shape = outShapes[i] ?? [c];
-      const t = tf.tensor(d.slice(off, off + c), shape);
+      const t = tf.tensor(d.slice(off, off + c), partShape(s, x, i, origin!));
       off += c;
       return t;
     });
