@@ -28,6 +28,7 @@ export const CODES = {
   overrideKind: "LASP2017",
   gateVariant: "LASP2018",
   optionNotApplicable: "LASP2019",
+  featureBlowup: "LASP2020",
   // 3xxx: parallel configuration
   methodKind: "LASP3001",
   ulyssesHeads: "LASP3002",

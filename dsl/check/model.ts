@@ -84,6 +84,8 @@ export function checkModel(ctx: Ctx, section: Setting | undefined, fileSpan: Spa
     }
   }
 
+  if (layers !== undefined && headDim !== undefined) warnTaylor(ctx, layers, headDim, b.get("linear"), b.get("head_dim") ?? b.get("heads"));
+
   const errorsAfter = ctx.diagnostics.filter((x) => x.severity === "error").length;
   if (errorsAfter > errorsBefore) return undefined;
   if (d.vocab === undefined || d.hidden === undefined || heads === undefined || headDim === undefined) return undefined;
@@ -173,6 +175,15 @@ function resolveLayers(
     else out.push({ index, kind: "linear", linear, loc });
   });
   return ok ? out : undefined;
+}
+
+/** taylor2 maps dk to 1 + dk + dk^2 features: fine for Based's 16, a memory wall at 128. */
+function warnTaylor(ctx: Ctx, layers: readonly LayerSpec[], headDim: number, linear: Setting | undefined, dims: Setting | undefined): void {
+  const features = 1 + headDim + headDim * headDim;
+  if (headDim <= 32 || !layers.some((l) => l.linear?.feature === "taylor2")) return;
+  ctx.warn("featureBlowup", `the taylor2 feature map turns head_dim ${headDim} into ${features} features per head (a ${features} x value_dim state); Based uses a head_dim of about 16`, linear?.nameSpan ?? dims?.nameSpan, {
+    ...(dims !== undefined ? { notes: [{ message: "the head dim comes from here", span: dims.span }] } : {}),
+  });
 }
 
 function describe(idx: readonly number[]): string {
