@@ -1,0 +1,97 @@
+// `lasp compile` and `lasp explain` run in-process: exit codes (0 ok, 1 spec error, 2 usage error), the plan
+// written with -o, --dump-after, and explain's JSON (bytes per rank per comm op) and table.
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { main } from "../../cli/main.ts";
+import { validatePlan } from "../../compiler/plan/validate.ts";
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
+  vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
+  try {
+    return { code: await main(argv), out, err };
+  } finally {
+    vi.restoreAllMocks();
+  }
+}
+
+afterEach(() => vi.restoreAllMocks());
+const dir = mkdtempSync(join(tmpdir(), "lasp-compile-"));
+
+describe("lasp compile", () => {
+  it("writes a valid plan with -o", async () => {
+    const out = join(dir, "tiny.plan.json");
+    const r = await run(["compile", "examples/tiny.lasp", "-o", out]);
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(readFileSync(out, "utf8"));
+    expect(validatePlan(plan)).toEqual([]);
+    expect(plan.source.file).toBe("examples/tiny.lasp");
+    expect(plan.source.hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+  it("applies --set overrides and prints the plan to stdout", async () => {
+    const r = await run(["compile", "examples/tiny.lasp", "--set", "parallel.sp=4"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).mesh.sp).toBe(4);
+  });
+  it("dumps the IR after a pass to stderr", async () => {
+    const r = await run(["compile", "examples/tiny.lasp", "--dump-after=insert-comm", "-o", join(dir, "x.json")]);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain("// IR after insert-comm");
+    expect(r.err).toMatch(/collective\{.*collective=all_gather/);
+  });
+  it("exits 2 on usage errors, naming the problem", async () => {
+    expect((await run(["compile"])).code).toBe(2);
+    const bad = await run(["compile", "examples/tiny.lasp", "--dump-after=partitio"]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("did you mean partition?");
+    expect((await run(["compile", "examples/tiny.lasp", "--bogus"])).code).toBe(2);
+  });
+  it("exits 1 on spec errors and prints them", async () => {
+    const r = await run(["compile", "examples/tiny.lasp", "--set", "parallel.sp=0"]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/LASP\d{4}/);
+    const missing = await run(["compile", join(dir, "nope.lasp")]);
+    expect(missing.code).toBe(1);
+  });
+});
+
+describe("lasp explain", () => {
+  it("--json lists every layer's comm ops with the bytes one rank receives", async () => {
+    const r = await run(["explain", "examples/tiny.lasp", "--json", "--set", "parallel.sp=4"]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.layers[0]).toMatchObject({ index: 0, kind: "linear", method: "lasp2" });
+    expect(j.layers[0].comm).toEqual([
+      { op: "all_gather", phase: "forward", bytesPerRank: expect.any(Number) },
+      { op: "all_gather", phase: "backward", bytesPerRank: expect.any(Number) },
+    ]);
+    // tiny: B 8, H 4, dk = dv = 16, W 4: (W-1) B H dk dv 4
+    expect(j.layers[0].comm[0].bytesPerRank).toBe(3 * 8 * 4 * 16 * 16 * 4);
+    expect(j.layers[1].comm.map((c: { op: string }) => c.op)).toEqual(["all_gather", "reduce_scatter"]);
+    expect(j.totals.commBytesForward).toBeGreaterThan(0);
+  });
+  it("reads a compiled plan and prints a table", async () => {
+    const out = join(dir, "t.plan.json");
+    expect((await run(["compile", "examples/tiny.lasp", "-o", out])).code).toBe(0);
+    const r = await run(["explain", out]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/layer\s+kind\s+method/);
+    expect(r.out).toMatch(/0\s+linear\s+lasp2\s+all_gather/);
+  });
+  it("rejects an invalid plan with its schema path", async () => {
+    const out = join(dir, "t.plan.json");
+    await run(["compile", "examples/tiny.lasp", "-o", out]);
+    const bad = JSON.parse(readFileSync(out, "utf8"));
+    bad.forward[0].in = 3;
+    const badFile = join(dir, "bad.plan.json");
+    (await import("node:fs")).writeFileSync(badFile, JSON.stringify(bad));
+    const r = await run(["explain", badFile]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("/forward/0/in");
+    expect(r.err).toContain("#/definitions/Step/oneOf/");
+  });
+});
