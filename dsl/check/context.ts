@@ -38,12 +38,17 @@ export class Ctx {
     // after a syntax error a "missing" setting is most likely one the parser skipped, and a
     // warning about a half-parsed block is noise
     if (this.partial && (code === "missing" || severity === "warning")) return;
+    // a note pointing into a `--set` flag is printed as text: a diagnostic carries at most one flag
+    const notes = extra.notes?.map((n): DiagnosticNote => {
+      const flag = flagOf(n.span);
+      return flag === undefined ? n : { message: `${n.message} (--set ${flag})` };
+    });
     const d: Diagnostic = {
       code: CODES[code],
       severity,
       message,
       ...(span !== undefined ? { span: { file: span.file, start: span.start, end: span.end } } : {}),
-      ...(extra.notes !== undefined && extra.notes.length > 0 ? { notes: extra.notes } : {}),
+      ...(notes !== undefined && notes.length > 0 ? { notes } : {}),
       ...(extra.suggestion !== undefined ? { suggestion: extra.suggestion } : {}),
     };
     this.diagnostics.push(attachFlag(d, flagOf(span)));

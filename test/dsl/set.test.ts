@@ -71,6 +71,14 @@ describe("--set", () => {
     expect(ulysses[0]!.message).toContain("--set parallel.softmax=ulysses");
   });
 
+  it("prints a note that points into a flag as text", () => {
+    const r = bad(MINIMAL + "train { seq 4 }", ["parallel.sp=8"]);
+    const d = r.diagnostics[0]!;
+    expect(d.code).toBe("LASP3003");
+    expect(d.span!.file).toBe("test.lasp");
+    expect(d.notes).toEqual([{ message: "the SP group size is set here (--set parallel.sp=8)" }]);
+  });
+
   it("prints the flag with a caret in the pretty form", () => {
     const r = parseSpec(FILE, "f.lasp", ["train.seq=12Q"]);
     const text = r.diagnostics.map((d) => formatDiagnostic(d, r.source, { pretty: true })).join("\n");
