@@ -49,6 +49,14 @@ export function sendRecvOrigin(c: CommSizing, size: number, rank: number): numbe
   return raw >= 0 && raw < size ? raw : null;
 }
 
+/**
+ * Elements of every rank's contribution (all parts), rank order: the `counts` argument of the
+ * Communicator's all_gather / reduce_scatter for uneven chunks.
+ */
+export function rankCounts(c: CommSizing, ctx: SizingCtx): number[] {
+  return Array.from({ length: groupSize(c.group, ctx.mesh) }, (_, q) => partsElems(c.parts, c, ctx, q));
+}
+
 /** Bytes `rank` (its index inside the collective's group) receives. */
 export function bytesReceived(c: CommSizing, ctx: SizingCtx, rank: number): number {
   const size = groupSize(c.group, ctx.mesh);
@@ -94,3 +102,6 @@ export function maxBytesReceived(c: CommSizing, ctx: SizingCtx): number {
   for (let r = 0; r < size; r++) m = Math.max(m, bytesReceived(c, ctx, r));
   return m;
 }
+
+/** The closed forms of ALGORITHM.md section 5 from the spec alone (what tests hold these counts to). */
+export { expectedLayerBytes, expectedGradSyncBytes } from "./formulas.ts";

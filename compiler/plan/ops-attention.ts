@@ -34,7 +34,8 @@ export const LaPrefixStep = stepSchema(
   "la_prefix",
   la,
   "in [Mall [W*S, B*H, dk, dv], (Aall [W*S, B*H, dk] when gated)] -> out [P [S, B*H, dk, dv]]: Mall is the all_gather " +
-    "of every rank's M in rank order; the runtime maps entries to global chunk indices with partition.ts. Causal: " +
+    "of every rank's M in rank order (entry q*S + s = segment s of rank q; its global chunk index and length come " +
+    "from partition.ts rankSegments). Causal: " +
     "P_s = decayed fold of the states of all chunks before segment s's chunk, in GLOBAL chunk order. " +
     "Bidirectional: P_s = sum of all states (every chunk, own included).",
 );

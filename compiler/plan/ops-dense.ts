@@ -113,12 +113,14 @@ export const ShortConvStep = stepSchema(
   "short_conv",
   { batch: PosInt("B"), kernel: PosInt("k"), channels: PosInt("w") },
   "in [x [B*C, w], halo [B*(k-1), w] or empty, weight [k, w]] -> out [y [B*C, w]]: causal depthwise conv, " +
-    "y[t] = sum_j weight[j] * x[t - (k-1) + j]; positions before the chunk read the halo (zeros when empty: rank 0).",
+    "y[t] = sum_j weight[j] * x[t - (k-1) + j]; positions before the chunk read the halo (zeros when empty: rank 0). " +
+    "kernel = 1: in [x, weight] (no halo).",
 );
 export const ShortConvBwdStep = stepSchema(
   "short_conv_bwd",
   { batch: PosInt("B"), kernel: PosInt("k"), channels: PosInt("w") },
-  "in [dy [B*C, w], x, halo (or empty), weight] -> out [dx [B*C, w], dhalo [B*(k-1), w], dweight [k, w]].",
+  "in [dy [B*C, w], x, halo (or empty), weight] -> out [dx [B*C, w], dhalo [B*(k-1), w], dweight [k, w]]; " +
+    "kernel = 1: in [dy, x, weight] -> out [dx, dweight].",
 );
 export const GateProjStep = stepSchema(
   "gate_proj",

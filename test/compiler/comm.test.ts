@@ -3,7 +3,7 @@
 // and the overlap schedule (every start waited before first use; la_intra between the state's start and wait).
 import { describe, expect, it } from "vitest";
 import { compile } from "../../compiler/index.ts";
-import { bytesReceived, partShape } from "../../compiler/cost/bytes.ts";
+import { bytesReceived, partShape, rankCounts } from "../../compiler/cost/bytes.ts";
 import { bufferShapes } from "../../compiler/passes/estimate.ts";
 import { expectedLayerBytes, expectedGradSyncBytes } from "../../compiler/cost/formulas.ts";
 import type { Plan } from "../../compiler/plan/schema.ts";
@@ -113,6 +113,15 @@ describe("bytes per rank follow ALGORITHM.md section 5 for every method and rank
     const sr = (ph: string) => commStarts(p, { layer: 0, phase: ph }).filter((c) => c.collective === "send_recv");
     expect(sr("forward").map((c) => [c.sendTo, c.recvFrom])).toEqual(Array(3).fill(["next", "prev"]));
     expect(sr("backward").map((c) => [c.sendTo, c.recvFrom])).toEqual(Array(3).fill(["prev", "next"]));
+  });
+});
+
+describe("rankCounts", () => {
+  it("gives each rank's element count of a collective (uneven chunks: N = 37 on 3 ranks = 13, 12, 12)", () => {
+    const p = plan({ pattern: "N", seq: 37, parallel: { sp: 3 }, model: { kvHeads: 1 } });
+    const g = commStarts(p, { layer: 0, phase: "forward" })[0]!;
+    const perToken = 2 * 1 * (8 + 8); // B * Hkv * (dk + dv)
+    expect(rankCounts(g, { mesh: p.mesh, rankTokens: p.estimates.rankTokens })).toEqual([13, 12, 12].map((c) => c * perToken));
   });
 });
 
