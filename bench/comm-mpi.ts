@@ -42,9 +42,15 @@ for (const bytes of SIZES) {
   const agQ = await time(() => queued.startAllGather(part, "bench.ag").wait(), reps);
   const agN = await time(() => nonblocking.startAllGather(part, "bench.ag").wait(), reps);
   const agB = await time(async () => mpi.allgatherv(0, part, out, new Array<number>(W).fill(n)), reps);
+  // the same with a fresh result each call, as start* must return one: page faults of new memory
+  const agA = await time(
+    async () => mpi.allgatherv(0, part, new Float32Array(W * n), new Array<number>(W).fill(n)),
+    reps,
+  );
   const arQ = await time(() => queued.startAllReduce(part, "bench.ar").wait(), reps);
   const arN = await time(() => nonblocking.startAllReduce(part, "bench.ar").wait(), reps);
   const arB = await time(async () => mpi.allreduce(0, part, out), reps);
+  const arA = await time(async () => mpi.allreduce(0, part, new Float32Array(n)), reps);
   const agBus = (W - 1) * bytes;
   const arBus = (2 * (W - 1) * bytes) / W;
   rows.push([
@@ -56,16 +62,37 @@ for (const bytes of SIZES) {
     ms(agN),
     gbs(agBus, agN),
     ms(agB),
+    ms(agA),
   ]);
-  rows.push(["all_reduce", fmt(bytes), ms(arQ), gbs(bytes, arQ), gbs(arBus, arQ), ms(arN), gbs(arBus, arN), ms(arB)]);
+  rows.push([
+    "all_reduce",
+    fmt(bytes),
+    ms(arQ),
+    gbs(bytes, arQ),
+    gbs(arBus, arQ),
+    ms(arN),
+    gbs(arBus, arN),
+    ms(arB),
+    ms(arA),
+  ]);
 }
 
 if (ctx.rank === 0) {
-  const head = ["op", "per-rank", "queued ms", "algbw GB/s", "busbw GB/s", "nonblock ms", "busbw GB/s", "blocking ms"];
+  const head = [
+    "op",
+    "per-rank",
+    "queued ms",
+    "algbw GB/s",
+    "busbw GB/s",
+    "nonblock ms",
+    "busbw GB/s",
+    "blocking ms",
+    "+alloc ms",
+  ];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]): string => r.map((c, i) => c.padStart(widths[i]!)).join("  ");
   console.log(
-    `MPI transport, ${W} ranks: start+wait, slowest rank, median of reps (blocking = MPI call on the JS thread)`,
+    `MPI transport, ${W} ranks: start+wait, slowest rank, median of reps (blocking = MPI call on the JS thread into a reused buffer, +alloc = into a new one)`,
   );
   console.log(line(head));
   for (const r of rows) console.log(line(r));

@@ -1,6 +1,6 @@
-// Per-communicator executor threads: blocking MPI collectives (Open MPI's tuned algorithms, ~3x faster
-// than libnbc's non-blocking ones for large all_gathers) run off the JS thread, one at a time, in the
-// order JS started them, which is the SPMD order every rank shares. Completion is a flag the poller reads.
+// Per-communicator executor threads: blocking MPI collectives (Open MPI's tuned algorithms) run off the
+// JS thread, one at a time, in the order JS started them, which is the SPMD order every rank shares.
+// Completion is a flag the poller reads. Used by the "queued" collective mode of MpiCommunicator.
 #include <condition_variable>
 #include <deque>
 #include <map>

@@ -18,7 +18,7 @@ export interface MpiRankOptions {
   timeoutMs?: number;
   /** abort the whole job on an uncaught error or a non-zero exit (default true) */
   fatalHandlers?: boolean;
-  /** how collectives run (default LASP_MPI_COLLECTIVES, else "queued"; see MpiCollectiveMode) */
+  /** how collectives run (default LASP_MPI_COLLECTIVES, else "nonblocking"; see MpiCollectiveMode) */
   collectives?: MpiCollectiveMode;
 }
 

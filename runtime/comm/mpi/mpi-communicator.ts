@@ -21,22 +21,23 @@ export interface MpiCommunicatorOptions {
   worldRank: number;
   /** how long a wait may take before it rejects with a CommError */
   timeoutMs: number;
-  /** how collectives run (default: LASP_MPI_COLLECTIVES, else "queued") */
+  /** how collectives run (default: LASP_MPI_COLLECTIVES, else "nonblocking") */
   collectives?: MpiCollectiveMode;
 }
 
 /**
+ * "nonblocking" (default): MPI_Iallgatherv & co. (libnbc), progressed by the pollers from the start.
  * "queued": the blocking MPI collective (Open MPI's tuned algorithms) on the communicator's executor
- * thread, in start order; "nonblocking": MPI_Iallgatherv & co. (libnbc), progressed by the pollers.
- * Both overlap with JS; queued measured ~3x faster on large all_gathers (native/README.md).
+ * thread, in start order. Both overlap with JS; on one 16-core node they measured alike, nonblocking
+ * a little faster (native/README.md); queued may win across nodes, where the algorithm matters more.
  */
 export type MpiCollectiveMode = "queued" | "nonblocking";
 
 export function defaultMpiCollectives(): MpiCollectiveMode {
   const v = process.env["LASP_MPI_COLLECTIVES"];
-  if (v === undefined || v === "" || v === "queued") return "queued";
-  if (v === "nonblocking") return v;
-  throw new Error(`LASP_MPI_COLLECTIVES must be "queued" or "nonblocking", got "${v}"`);
+  if (v === undefined || v === "" || v === "nonblocking") return "nonblocking";
+  if (v === "queued") return v;
+  throw new Error(`LASP_MPI_COLLECTIVES must be "nonblocking" or "queued", got "${v}"`);
 }
 
 type Starts = Pick<MpiBinding, "iallgatherv" | "ireduceScatter" | "iallreduce" | "ialltoallv" | "ibarrier">;
