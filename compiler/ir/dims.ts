@@ -19,7 +19,8 @@ export interface Dims {
 export function dims(spec: Spec): Dims {
   const m = spec.model;
   return {
-    B: spec.train.batch,
+    // train.batch counts sequences of the whole global batch; each DP replica takes batch / dp of them
+    B: Math.max(1, Math.floor(spec.train.batch / spec.parallel.dp)),
     D: m.hidden,
     V: m.vocab,
     H: m.heads,

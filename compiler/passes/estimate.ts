@@ -1,6 +1,7 @@
 // Pass estimate: per layer FLOPs (forward, backward) and activation memory (forward buffers kept for the
 // backward), max over SP ranks, and the bytes each rank receives per collective (cost/bytes.ts).
 // Walks the program once per SP rank with the shape and FLOP rule tables.
+import { dims } from "../ir/dims.ts";
 import { TOKENS, TARGETS, allNodes, type Graph, type Node } from "../ir/graph.ts";
 import { shapesOf, elems, type Shape, type ShapeCtx } from "../cost/shapes.ts";
 import { flopsOf } from "../cost/flops.ts";
@@ -30,7 +31,7 @@ export function bufferShapes(g: Graph, rank: number): Map<string, Shape> {
 
 function walkRank(g: Graph, rank: number, env = new Map<string, Shape>()): RankTotals {
   const part = g.partition!;
-  const B = g.spec.train.batch;
+  const B = dims(g.spec).B; // sequences per DP replica
   const L = g.spec.model.layers.length;
   const C = part.rankTokens[rank]!;
   env.set(TOKENS, [B * C]);
