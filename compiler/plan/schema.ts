@@ -1,7 +1,7 @@
 // The execution plan: one SPMD program that every rank runs (forward, backward, gradient sync), as a TypeBox
 // schema = the single source of the Plan TypeScript types and of plan.schema.json (write-schema.ts).
 //
-// Shapes in the op docs: B = sequences per data-parallel replica (train.batch), C = tokens this SP rank
+// Shapes in the op docs: B = sequences per data-parallel replica (train.batch / dp), C = tokens this SP rank
 // holds (partition.ts; differs per rank when W does not divide N), S = segments per rank (1 contiguous,
 // 2 zigzag), W = SP size, N = train.seq, D = hidden, V = vocab, H / Hkv = heads / kv heads, dk / dv =
 // per-head key / value dims, F = ffn. Batch is folded into heads: head index b*H + h.

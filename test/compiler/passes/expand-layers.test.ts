@@ -36,10 +36,12 @@ describe("expand-layers", () => {
     expect(head.in[1]).toBe("embed.weight");
   });
 
-  it("normalises the loss by the global token count B*N*dp", () => {
-    const { forward } = expandLayers(makeSpec({ seq: 100, batch: 3, parallel: { dp: 2 } }));
+  it("normalises the loss by the global token count (train.batch is the global batch: B = batch / dp per replica)", () => {
+    const { forward } = expandLayers(makeSpec({ seq: 100, batch: 4, parallel: { dp: 2 } }));
     const x = forward.at(-1)!;
-    expect(x.op === "xent" && x.scale).toBe(1 / 600);
+    expect(x.op === "xent" && x.scale).toBe(1 / 400);
+    const e = forward.find((n) => n.op === "heads")!;
+    expect(e.op === "heads" && e.batch).toBe(2);
   });
 
   it("adds conv, feature and gate ops and params for the linear variants", () => {
