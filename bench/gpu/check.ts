@@ -9,11 +9,12 @@ import { linearCorrectness, linearSpeed, softmaxCorrectness } from "./attention-
 import { clock, record, rows, secondsLeft } from "./common.ts";
 import { matmulCorrectness, matmulSpeed } from "./matmul-bench.ts";
 import { sharedGpu, sharedGpuWorker } from "./shared-gpu.ts";
+import { blockSweep, dispatchCost, tileSweep } from "./tune.ts";
 
 interface Args {
   budgetS: number;
   quick: boolean;
-  only: "all" | "matmul" | "probe";
+  only: "all" | "matmul" | "probe" | "tune";
   out: string;
   label: string;
   peak: number | null;
@@ -84,7 +85,11 @@ async function main(): Promise<void> {
   console.log(`adapter: ${JSON.stringify(info)}`);
   console.log(`startup ${(performance.now() - t0).toFixed(0)} ms; tfjs backend ${tf.getBackend()}`);
   const peak = args.peak ?? fp32Peak(`${info.description} ${info.device}`);
-  if (args.only !== "probe") {
+  if (args.only === "tune") {
+    await section("dispatch", () => dispatchCost(args.quick ? 50 : 2000));
+    await section("tile-sweep", () => tileSweep(args.quick ? [128] : [2048, 4096, 8192], peak, args.quick ? 3 : 40));
+    await section("linear-speed", () => args.quick ? blockSweep(256, [64, 128], 4, 32) : blockSweep(65536, [64, 128, 256, 512], 16, 64));
+  } else if (args.only !== "probe") {
     await section("matmul-check", () => matmulCorrectness(args.quick));
     const sizes = args.quick ? [128] : [1024, 2048, 4096, 8192];
     await section("matmul-speed", () => matmulSpeed(sizes, peak, args.quick ? 3 : 40));

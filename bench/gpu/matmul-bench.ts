@@ -7,7 +7,7 @@ import { maxRelErr, median, randomF32, record, secondsLeft, sync } from "./commo
 type Kernel = "tfjs" | "tiled";
 const KERNELS: Kernel[] = ["tfjs", "tiled"];
 
-interface Case {
+export interface Case {
   batch: number;
   m: number;
   k: number;
@@ -19,7 +19,7 @@ interface Case {
   bBatched: boolean;
 }
 
-const CASES: Case[] = [
+export const CASES: Case[] = [
   { batch: 1, m: 67, k: 129, n: 131, ta: false, tb: false, aBatched: true, bBatched: true },
   { batch: 3, m: 130, k: 70, n: 257, ta: true, tb: false, aBatched: true, bBatched: true },
   { batch: 2, m: 129, k: 333, n: 65, ta: false, tb: true, aBatched: true, bBatched: false },
@@ -51,7 +51,7 @@ function shapes(c: Case): [number[], number[]] {
   return [c.aBatched ? [c.batch, ...a] : a, c.bBatched ? [c.batch, ...b] : b];
 }
 
-async function checkCase(c: Case, kernel: Kernel, seed: number, samples: number | null): Promise<void> {
+export async function checkCase(c: Case, kernel: Kernel, seed: number, samples: number | null): Promise<void> {
   const [as, bs] = shapes(c);
   const a = randomF32(as.reduce((x, y) => x * y, 1), seed);
   const b = randomF32(bs.reduce((x, y) => x * y, 1), seed + 1);
@@ -85,7 +85,7 @@ export async function matmulCorrectness(quick: boolean): Promise<void> {
 }
 
 /** Median ms of one n x n x n product over 3 trials of `reps` back-to-back products. */
-async function timeSquare(n: number, kernel: Kernel, maxReps: number): Promise<number> {
+export async function timeSquare(n: number, kernel: Kernel, maxReps: number): Promise<number> {
   setTiledMatmulEnabled(kernel === "tiled");
   const a = tf.tensor(randomF32(n * n, n), [n, n]);
   const b = tf.tensor(randomF32(n * n, n + 1), [n, n]);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GPU check on the lent machine (device tool, repo root, carry=bench/gpu/carry): unpacks node + Dawn,
-# installs the Vulkan loader, finds the NVIDIA ICD, probes the adapter, runs check.mjs; < 6 min.
+# installs the Vulkan loader, finds the NVIDIA ICD, probes, runs check.mjs (RUN_MODE=tune: tune.ts); < 6 min.
 # Locally (lavapipe): SKIP_DEBS=1 VK_DRIVER_FILES=<icd.json> LD_LIBRARY_PATH=<loader dir> bench/gpu/run.sh
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -67,6 +67,13 @@ if [ -z "$ICD" ]; then
 fi
 export VK_DRIVER_FILES=$ICD VK_ICD_FILENAMES=$ICD
 echo "using ICD $ICD"
+
+if [ "${RUN_MODE:-check}" = tune ]; then
+  echo "== tune: tile sweep, dispatch cost, linear-attention block sweep"
+  timeout 200 ./node check.mjs --only tune --budget-s 170 --out "$OUT" --label tune ${CHECK_ARGS:-}
+  echo "exit $?; done in $(($(date +%s) - T0)) s"
+  exit 0
+fi
 
 echo "== check (default Dawn toggles), $(($(date +%s) - T0)) s in"
 timeout 240 ./node check.mjs --budget-s ${CHECK_BUDGET_S:-200} --out "$OUT" --label default ${CHECK_ARGS:-}

@@ -24,6 +24,13 @@ const LARGE_TILE_MIN_WORKGROUPS = 264;
 
 const prod = (s: number[]): number => s.reduce((x, y) => x * y, 1);
 
+let tileOverride: TileConfig | null = null;
+
+/** Forces one tile configuration (benchmark sweeps); null restores the size heuristic. */
+export function setTileOverride(c: TileConfig | null): void {
+  tileOverride = c;
+}
+
 /** How the tiled kernel would run this product, or null when it should not. */
 export function planTiledMatmul(
   aShape: number[],
@@ -62,7 +69,7 @@ export function planTiledMatmul(
     aBatch: aB === 1 ? 0 : M * K,
     bBatch: bB === 1 ? 0 : K * N,
     outShape: [...batchShape, M, N],
-    tile: large >= LARGE_TILE_MIN_WORKGROUPS ? TILE_LARGE : TILE_SMALL,
+    tile: tileOverride ?? (large >= LARGE_TILE_MIN_WORKGROUPS ? TILE_LARGE : TILE_SMALL),
   };
 }
 
