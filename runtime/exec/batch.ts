@@ -5,15 +5,15 @@ import { makeDataSource, type Batch, type DataSource } from "../train/data/index
 import { countScored, sliceBatch } from "../train/data/slice.ts";
 import { localPositions, type RankInfo } from "./rank-info.ts";
 
-/** The data source of a plan: one global batch of batch * dp sequences per step. */
+/** The data source of a plan: one global batch of train.batch sequences per step (all DP replicas). */
 export function planDataSource(plan: Plan, seed: number = plan.spec.train.seed): DataSource {
   const t = plan.spec.train;
-  return makeDataSource(t.data, { vocab: plan.spec.model.vocab, seq: t.seq, batch: t.batch * plan.mesh.dp, seed });
+  return makeDataSource(t.data, { vocab: plan.spec.model.vocab, seq: t.seq, batch: t.batch, seed });
 }
 
 /** This rank's share: rows of its DP replica, tokens at its positions. */
 export function localBatch(plan: Plan, info: RankInfo, dpIndex: number, global: Batch): Batch {
-  const B = plan.spec.train.batch;
+  const B = plan.spec.train.batch / plan.mesh.dp;
   return sliceBatch(global, plan.spec.train.seq, { positions: localPositions(info), rows: [dpIndex * B, (dpIndex + 1) * B] });
 }
 

@@ -20,9 +20,13 @@ export interface TrainArgs {
   readonly backend: BackendName;
   /** total steps of the run (with a resume: the step to stop at) */
   readonly steps: number;
-  /** metrics.jsonl, timeline.json and checkpoints/ go here (rank 0 writes); null = nothing written */
-  readonly runDir: string | null;
-  /** checkpoint every k steps (0 = only at the end); needs runDir */
+  /** one JSON line per step (rank 0 writes); null = none */
+  readonly metricsFile: string | null;
+  /** timeline.json of the timeline step goes here; null = none */
+  readonly outDir: string | null;
+  /** checkpoints (step-NNNNNNNN/ dirs) go here; null = none */
+  readonly saveDir: string | null;
+  /** checkpoint every k steps (0 = only at the end) */
   readonly saveEvery: number;
   /** a checkpoint dir, or a run dir / checkpoints root whose latest checkpoint is used */
   readonly resume: string | null;
@@ -92,10 +96,10 @@ export async function runTrainLoop(ctx: RankContext, a: TrainArgs): Promise<Trai
   const model = createRankModel(plan, { sp: ctx.sp, dp: ctx.dp, world: ctx.world }, weights);
   const source = planDataSource(plan);
   const lead = ctx.rank === 0;
-  const metrics = lead && a.runDir !== null ? MetricsWriter.open(path.join(a.runDir, "metrics.jsonl"), a.resume !== null ? { resumeFromStep: start } : {}) : null;
+  const metrics = lead && a.metricsFile !== null ? MetricsWriter.open(a.metricsFile, a.resume !== null ? { resumeFromStep: start } : {}) : null;
   const decay = decayMatricesOnly(shapes);
   const wantAccuracy = t.data.kind === "mqar";
-  const tokensPerStep = t.batch * plan.mesh.dp * t.seq;
+  const tokensPerStep = t.batch * t.seq;
   const losses: number[] = [];
   const accuracies: (number | null)[] = [];
   let last: StepMetrics | null = null;
@@ -141,14 +145,14 @@ export async function runTrainLoop(ctx: RankContext, a: TrainArgs): Promise<Trai
         if (a.progress === "post") ctx.post({ type: "progress", ...u });
         else process.stdout.write(`step ${step + 1}/${a.steps} loss ${loss.toFixed(4)}\n`);
       }
-      if (timeline && a.runDir !== null) {
-        fs.writeFileSync(path.join(a.runDir, `timeline.rank${ctx.rank}.json`), JSON.stringify(r.timeline));
+      if (timeline && a.outDir !== null) {
+        fs.writeFileSync(path.join(a.outDir, `timeline.rank${ctx.rank}.json`), JSON.stringify(r.timeline));
         await ctx.world.barrier(`timeline@${step}`);
-        if (lead) mergeTimelines(a.runDir, ctx.world.size);
+        if (lead) mergeTimelines(a.outDir, ctx.world.size);
       }
       const done = step + 1;
-      if (lead && a.runDir !== null && ((a.saveEvery > 0 && done % a.saveEvery === 0) || done === a.steps)) {
-        saveCheckpoint(path.join(a.runDir, "checkpoints"), specHash, {
+      if (lead && a.saveDir !== null && ((a.saveEvery > 0 && done % a.saveEvery === 0) || done === a.steps)) {
+        saveCheckpoint(a.saveDir, specHash, {
           step: done,
           seed: t.seed,
           dataPosition: done,

@@ -68,7 +68,7 @@ describe("examples", () => {
     expect(s.model).toMatchObject({ vocab: 256, hidden: 64, heads: 4 });
     expect(new Set(s.model.layers.map((l) => l.kind))).toEqual(new Set(["linear", "softmax"]));
     expect(s.parallel.sp).toBe(2);
-    expect(s.train).toMatchObject({ seq: 256, batch: 8, data: { kind: "text", path: "builtin:shakespeare" } });
+    expect(s.train).toMatchObject({ seq: 256, batch: 8, data: { kind: "text", path: "builtin:devils-dictionary" } });
   });
 
   it("MQAR examples give every linear layer a short conv and use sp 4", () => {
