@@ -1,6 +1,7 @@
 // Pass schedule-overlap: each collective becomes comm_start + comm_wait. With overlap on, the start moves
 // as early as its inputs allow and the wait as late as the first reader of its results allows, so
-// independent compute (la_intra, the local K/V product, ...) runs between them; starts keep their order.
+// independent compute (la_intra, the local K/V product, ...) runs between them; starts keep their order,
+// and so do waits.
 // With overlap off the wait follows its start at once (the synchronous baseline).
 import { withIds, type Graph, type Node, type Draft, type CollectiveNode } from "../ir/graph.ts";
 import type { Pass } from "./pass.ts";
@@ -50,7 +51,8 @@ export function schedule(nodes: readonly Node[], overlap: boolean): Draft[] {
     let j = i;
     while (j < ops.length - 1) {
       const next = ops[j + 1]!;
-      if (reads(next, w.out)) break;
+      // waits keep their relative order too (completion in start order; no overlap lost in practice)
+      if (reads(next, w.out) || next.op === "comm_wait") break;
       ops[j] = next;
       j++;
     }
