@@ -87,12 +87,12 @@ async function main(): Promise<void> {
   const peak = args.peak ?? fp32Peak(`${info.description} ${info.device}`);
   if (args.only === "tune") {
     await section("dispatch", () => dispatchCost(args.quick ? 50 : 2000));
-    await section("tile-sweep", () => tileSweep(args.quick ? [128] : [2048, 4096, 8192], peak, args.quick ? 3 : 40));
+    await section("tile-sweep", () => tileSweep(args.quick ? [128] : [2048, 4096, 8192], peak, args.quick ? 3 : 200));
     await section("linear-speed", () => args.quick ? blockSweep(256, [64, 128], 4, 32) : blockSweep(65536, [64, 128, 256, 512], 16, 64));
   } else if (args.only !== "probe") {
     await section("matmul-check", () => matmulCorrectness(args.quick));
     const sizes = args.quick ? [128] : [1024, 2048, 4096, 8192];
-    await section("matmul-speed", () => matmulSpeed(sizes, peak, args.quick ? 3 : 40));
+    await section("matmul-speed", () => matmulSpeed(sizes, peak, args.quick ? 3 : 200));
     if (args.only === "all") {
       await section("shared-gpu", () => sharedGpu(new URL(import.meta.url), args.quick ? 128 : 4096, args.quick ? 2 : 20));
       await section("linear-check", linearCorrectness);

@@ -1,6 +1,7 @@
 // Shared pieces of the GPU check: fast random float32 data, float32 <-> float64, error measure,
 // a GPU sync that reads one element, medians, and the row log every section appends to.
 import * as tf from "@tensorflow/tfjs-core";
+import { webgpuErrorCount } from "../../runtime/backend/webgpu.ts";
 
 /** xorshift32 values uniform in [-1, 1): fast enough for 10^8 elements. */
 export function randomF32(n: number, seed: number): Float32Array {
@@ -64,9 +65,17 @@ export interface Row {
 }
 
 export const rows: Row[] = [];
+let errorsSeen = 0;
 
 export function record(r: Partial<Row> & { section: string; name: string }): Row {
   const row: Row = { err: null, tol: null, pass: null, ms: null, rate: null, unit: "", note: "", ...r };
+  // A GPU error since the last row means some dispatch did not run: the row's numbers are void.
+  const errors = webgpuErrorCount();
+  if (errors > errorsSeen) {
+    row.pass = false;
+    row.note = `INVALID: ${errors - errorsSeen} GPU error(s) during this row; ${row.note}`;
+    errorsSeen = errors;
+  }
   if (row.err !== null && row.tol !== null && row.pass === null) row.pass = row.err <= row.tol;
   rows.push(row);
   const parts = [`[${row.section}] ${row.name}`];

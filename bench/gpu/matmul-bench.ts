@@ -92,7 +92,8 @@ export async function timeSquare(n: number, kernel: Kernel, maxReps: number): Pr
   const warm = tf.matMul(a, b);
   await sync(warm);
   warm.dispose();
-  const reps = Math.max(3, Math.min(maxReps, Math.ceil(4e11 / (2 * n * n * n))));
+  // enough products per trial (~20 TFLOP, at most maxReps) that launch and sync latency do not count
+  const reps = Math.max(3, Math.min(maxReps, Math.ceil(2e13 / (2 * n * n * n))));
   const trials: number[] = [];
   for (let t = 0; t < 3; t++) {
     const t0 = performance.now();
@@ -110,7 +111,7 @@ export async function timeSquare(n: number, kernel: Kernel, maxReps: number): Pr
   return median(trials);
 }
 
-export async function matmulSpeed(sizes: number[], peakTflops: number | null, maxReps = 40): Promise<void> {
+export async function matmulSpeed(sizes: number[], peakTflops: number | null, maxReps = 200): Promise<void> {
   for (const n of sizes)
     for (const kernel of KERNELS) {
       if (secondsLeft() < 20) {

@@ -36,6 +36,7 @@ interface Started {
   device: GPUDevice;
 }
 let started: Started | null = null;
+let gpuErrors = 0;
 
 const LIMITS_WANTED = [
   "maxComputeWorkgroupStorageSize",
@@ -102,7 +103,12 @@ async function openDevice(gpu: GPU, facts: GpuFacts, flags: string[]): Promise<W
   for (const k of LIMITS_WANTED) requiredLimits[k] = Number(adapter.limits[k]);
   const requiredFeatures = FEATURES_WANTED.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
   const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
-  device.onuncapturederror = (e: GPUUncapturedErrorEvent) => console.error(`webgpu: uncaptured error: ${e.error.message}`);
+  // tfjs pushes no error scopes: a failed dispatch (e.g. a tensor over maxStorageBufferBindingSize)
+  // only shows here, and its output is garbage. Count them so callers can refuse such results.
+  device.onuncapturederror = (e: GPUUncapturedErrorEvent) => {
+    gpuErrors++;
+    if (gpuErrors <= 3) console.error(`webgpu: uncaptured error: ${e.error.message}`);
+  };
   void device.lost.then((l) => {
     if (l.reason !== "destroyed") console.error(`webgpu: device lost (${l.reason}): ${l.message}`);
   });
@@ -165,6 +171,11 @@ export function autoShouldTryWebGPU(env: NodeJS.ProcessEnv = process.env, facts?
   if (force === "1") return true;
   if (dawnDir() === null) return false;
   return gpuLikely(facts ?? gatherGpuFacts(dawnDir(), env));
+}
+
+/** GPU errors (validation, out of memory) reported on this thread's device since it started. */
+export function webgpuErrorCount(): number {
+  return gpuErrors;
 }
 
 /** The device and adapter description of this thread, once started. */

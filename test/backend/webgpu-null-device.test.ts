@@ -2,7 +2,7 @@
 // nothing: it proves the setup path and that each tiled-matmul variant is valid WGSL for Dawn.
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, describe, expect, it } from "vitest";
-import { startWebGPU, stopWebGPU, webgpuInfo } from "../../runtime/backend/webgpu.ts";
+import { startWebGPU, stopWebGPU, webgpuErrorCount, webgpuInfo } from "../../runtime/backend/webgpu.ts";
 import { setTiledMatmulEnabled, tiledMatmulCalls } from "../../runtime/backend/wgsl/matmul-tiled.ts";
 
 describe("webgpu on Dawn's null device", () => {
@@ -45,5 +45,22 @@ describe("webgpu on Dawn's null device", () => {
       setTiledMatmulEnabled(true);
     }
     expect(tiledMatmulCalls()).toBe(before);
+  });
+});
+
+describe("GPU error counting", () => {
+  it("counts an uncaptured device error (results of such a run are void)", async () => {
+    const r = await startWebGPU({ flags: ["backend=null"] });
+    if (!r.ok) throw new Error(r.reason);
+    try {
+      const before = webgpuErrorCount();
+      // larger than any maxBufferSize: a validation error no scope catches
+      r.device.createBuffer({ size: 2 ** 52, usage: 0x80 /* STORAGE */ });
+      await r.device.queue.onSubmittedWorkDone();
+      await new Promise((res) => setTimeout(res, 50));
+      expect(webgpuErrorCount()).toBe(before + 1);
+    } finally {
+      stopWebGPU();
+    }
   });
 });
