@@ -55,6 +55,17 @@ function saPairs(n: NodeOf<"sa_forward"> | NodeOf<"sa_backward">, c: FlopCtx): n
   return visiblePairs(q, k, n.causal);
 }
 
+/** Ring cross term: 2 B*H (lq + lk) dk dv per (local segment, block segment) pair the mask lets through. */
+function laCross(n: NodeOf<"la_cross"> | NodeOf<"la_cross_bwd">, c: FlopCtx): number {
+  const mine = rankSegments(c.N, c.W, c.layout, c.rank);
+  const theirs = rankSegments(c.N, c.W, c.layout, (((c.rank - n.hop) % c.W) + c.W) % c.W);
+  let s = 0;
+  for (const q of mine) {
+    for (const k of theirs) if (!n.causal || k.start + k.length <= q.start) s += 2 * n.batch * n.heads * (q.length + k.length) * n.dk * n.dv;
+  }
+  return s;
+}
+
 function laIntra(n: NodeOf<"la_intra">, q: Shape): number {
   const BH = d(q, 0);
   const C = d(q, 1);
@@ -104,8 +115,8 @@ export const FLOPS: { readonly [K in OpKind]: Rule<K> } = {
   la_prefix: (_n, i) => 2 * elems(i[0] ?? []),
   la_inter: (n, i) => 2 * d(i[0], 0) * d(i[0], 1) * n.dk * n.dv + d(i[0], 0) * d(i[0], 1) * n.dv,
   la_carry: (_n, i) => 2 * elems(i[1] ?? []),
-  la_cross: (n, i) => 2 * d(i[0], 0) * (d(i[0], 1) + d(i[1], 1)) * n.dk * n.dv,
-  la_cross_bwd: (n, i) => 4 * d(i[0], 0) * (d(i[0], 1) + d(i[1], 1)) * n.dk * n.dv,
+  la_cross: (n, _i, _o, c) => laCross(n, c),
+  la_cross_bwd: (n, _i, _o, c) => 2 * laCross(n, c),
   la_bwd_state: (n, i) => 2 * d(i[0], 0) * d(i[0], 1) * n.dk * n.dv,
   la_bwd_intra: (n, i) => 2 * laIntra({ ...n, op: "la_intra" } as NodeOf<"la_intra">, i[0] ?? []),
   la_suffix: (_n, i) => 2 * elems(i[0] ?? []),

@@ -2,7 +2,8 @@
 // chunks (zigzag evens it), activation memory of the saved buffers, comm bytes copied from the steps.
 import { describe, expect, it } from "vitest";
 import { estimatePass } from "../../../compiler/passes/estimate.ts";
-import { causalPairs, visiblePairs } from "../../../compiler/cost/flops.ts";
+import type { NodeOf } from "../../../compiler/ir/graph.ts";
+import { causalPairs, flopsOf, visiblePairs } from "../../../compiler/cost/flops.ts";
 import { canonicalJson } from "../../../compiler/plan/canonical.ts";
 import { rankSegments } from "../../../compiler/plan/partition.ts";
 import { makeSpec, type SpecOptions } from "../fixtures.ts";
@@ -60,5 +61,22 @@ describe("estimate", () => {
       ["forward:all_gather", "backward:reduce_scatter"],
     ]);
     expect(e.totals.commBytesForward).toBe(e.layers[0]!.comm[0]!.bytesPerRank + e.layers[1]!.comm[0]!.bytesPerRank);
+  });
+});
+
+describe("ring cross terms", () => {
+  it("cost nothing for a block entirely in the future (causal), 2 B H (C + Cs) dk dv otherwise", () => {
+    const loc = { file: "t", line: 1, col: 1 };
+    const node = (causal: boolean, hop: number): NodeOf<"la_cross"> => ({
+      op: "la_cross", id: "f0", in: [], out: [], layer: 0, phase: "forward", loc,
+      batch: 2, heads: 4, dk: 8, dv: 8, causal, block: 16, lambdas: null, gated: false, hop, groups: 1,
+    });
+    const ctx = (rank: number) => ({ rank, W: 4, N: 64, layout: "contiguous" as const });
+    const full = 2 * 2 * 4 * (16 + 16) * 8 * 8;
+    expect(flopsOf(node(true, 1), [], [], ctx(0))).toBe(0); // rank 0 receives rank 3's block: all in its future
+    expect(flopsOf(node(true, 1), [], [], ctx(3))).toBe(full);
+    expect(flopsOf(node(false, 1), [], [], ctx(0))).toBe(full);
+    const bwd: NodeOf<"la_cross_bwd"> = { ...node(true, 2), op: "la_cross_bwd" };
+    expect(flopsOf(bwd, [], [], ctx(3))).toBe(2 * full);
   });
 });

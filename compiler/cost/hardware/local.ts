@@ -1,0 +1,175 @@
+// The `local` profile: this machine measured, not assumed. tfjs-wasm float32 matmul rate and per-op cost,
+// elementwise bandwidth, shared-memory copy bandwidth and a worker-thread wake-up latency (~1 s in all),
+// cached in os.tmpdir() per host/CPU/Node so later runs read the file. Loads tfjs only when it measures.
+import { existsSync, readFileSync, writeFileSync, renameSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
+import type { HardwareProfile } from "./profile.ts";
+
+/** What the benchmark measured; the profile is derived from it (localProfile). */
+export interface LocalMeasurement {
+  readonly key: string;
+  readonly measuredAt: string;
+  /** float32 FLOP/s of a 512x512x512 tfjs-wasm matMul (one thread) */
+  readonly matmulFlops: number;
+  /** float32 FLOP/s of a batched [32,256,32]x[32,32,256] matMul (the shape attention kernels use) */
+  readonly batchedFlops: number;
+  /** seconds of one tiny tfjs op (dispatch cost) */
+  readonly opSeconds: number;
+  /** bytes/s a tfjs add moves (2 reads + 1 write of float32) */
+  readonly elementwiseBandwidth: number;
+  /** bytes/s of a TypedArray copy into a SharedArrayBuffer (what the thread transport does) */
+  readonly copyBandwidth: number;
+  /** seconds for one Atomics.notify -> wake of another thread, one way */
+  readonly wakeLatency: number;
+  readonly cores: number;
+  readonly totalMemory: number;
+}
+
+export const CACHE_FILE = join(os.tmpdir(), "lasp-local-profile-v1.json");
+
+function hostKey(): string {
+  const cpu = os.cpus()[0]?.model ?? "cpu";
+  return `${os.hostname()}|${cpu}|${os.availableParallelism()}|${process.version}`;
+}
+
+/** Median seconds of `fn` over `reps` runs after one warm-up. */
+function timeIt(fn: () => void, reps: number): number {
+  fn();
+  const ts: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    fn();
+    ts.push((performance.now() - t0) / 1000);
+  }
+  ts.sort((a, b) => a - b);
+  return ts[Math.floor(ts.length / 2)]!;
+}
+
+async function measureTfjs(): Promise<Pick<LocalMeasurement, "matmulFlops" | "batchedFlops" | "opSeconds" | "elementwiseBandwidth">> {
+  const tf = await import("@tensorflow/tfjs-core");
+  const { initBackend } = await import("../../../runtime/backend/index.ts");
+  await initBackend("wasm");
+  const n = 512;
+  const a = tf.randomNormal([n, n]);
+  const b = tf.randomNormal([n, n]);
+  const mm = timeIt(() => tf.tidy(() => tf.matMul(a, b).dataSync()), 5);
+  const qa = tf.randomNormal([32, 256, 32]);
+  const kb = tf.randomNormal([32, 32, 256]);
+  const bm = timeIt(() => tf.tidy(() => tf.matMul(qa, kb).dataSync()), 5);
+  const s = tf.randomNormal([4, 4]);
+  const reps = 200;
+  const op = timeIt(() => tf.tidy(() => {
+    let x = s;
+    for (let i = 0; i < reps; i++) x = tf.add(x, s);
+    x.dataSync();
+  }), 5) / reps;
+  const big = 1 << 22;
+  const x = tf.randomNormal([big]);
+  const add = timeIt(() => tf.tidy(() => tf.add(x, x).dataSync()), 5);
+  tf.dispose([a, b, qa, kb, s, x]);
+  return {
+    matmulFlops: (2 * n * n * n) / mm,
+    batchedFlops: (2 * 32 * 256 * 32 * 256) / bm,
+    opSeconds: op,
+    elementwiseBandwidth: (3 * 4 * big) / add,
+  };
+}
+
+function measureCopy(): number {
+  const n = 1 << 22; // 16 MiB of float32
+  const src = new Float32Array(n).fill(1);
+  const dst = new Float32Array(new SharedArrayBuffer(4 * n));
+  return (4 * n) / timeIt(() => dst.set(src), 9);
+}
+
+/** One-way wake latency: ping-pong through Atomics with a worker thread, half the round trip. */
+async function measureWake(): Promise<number> {
+  const sab = new SharedArrayBuffer(8);
+  const flag = new Int32Array(sab);
+  const rounds = 200;
+  const code = `const { workerData } = require("node:worker_threads");
+const f = new Int32Array(workerData.sab);
+for (let i = 0; i < workerData.rounds; i++) {
+  Atomics.wait(f, 0, 0); Atomics.store(f, 0, 0); Atomics.store(f, 1, 1); Atomics.notify(f, 1);
+}`;
+  const w = new Worker(code, { eval: true, workerData: { sab, rounds } });
+  await new Promise((r) => setTimeout(r, 50));
+  const t0 = performance.now();
+  for (let i = 0; i < rounds; i++) {
+    Atomics.store(flag, 0, 1);
+    Atomics.notify(flag, 0);
+    Atomics.wait(flag, 1, 0, 1000);
+    Atomics.store(flag, 1, 0);
+  }
+  const rt = (performance.now() - t0) / 1000 / rounds;
+  await w.terminate();
+  return rt / 2;
+}
+
+/** Runs the benchmark (about a second) and writes the cache. */
+export async function measureLocal(): Promise<LocalMeasurement> {
+  const t = await measureTfjs();
+  const m: LocalMeasurement = {
+    key: hostKey(),
+    measuredAt: new Date().toISOString(),
+    ...t,
+    copyBandwidth: measureCopy(),
+    wakeLatency: await measureWake(),
+    cores: os.availableParallelism(),
+    totalMemory: os.totalmem(),
+  };
+  const tmp = `${CACHE_FILE}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(m, null, 2));
+  renameSync(tmp, CACHE_FILE);
+  return m;
+}
+
+/** The cached measurement of this host, or null when missing or taken on another host/CPU/Node. */
+export function cachedLocal(): LocalMeasurement | null {
+  if (!existsSync(CACHE_FILE)) return null;
+  try {
+    const m = JSON.parse(readFileSync(CACHE_FILE, "utf8")) as LocalMeasurement;
+    return m.key === hostKey() && typeof m.matmulFlops === "number" ? m : null;
+  } catch {
+    return null;
+  }
+}
+
+// A wasm32 heap holds at most 4 GiB: one tfjs-wasm rank can never use more, whatever the machine has.
+const WASM_HEAP = 4 * 2 ** 30;
+
+/** The profile of this machine from a measurement. Each rank is one worker thread on one core. */
+export function localProfile(m: LocalMeasurement): HardwareProfile {
+  const link = { bandwidth: m.copyBandwidth, latency: m.wakeLatency };
+  return {
+    name: "local",
+    description: `this machine (${m.cores} cores, measured ${m.measuredAt}); ranks are worker threads that share the cores`,
+    devicesPerNode: Infinity,
+    memoryBytes: WASM_HEAP,
+    sharedMemoryBytes: m.totalMemory,
+    peakFlops: { fp32: m.matmulFlops, bf16: m.matmulFlops },
+    matmulEfficiency: 1,
+    attentionEfficiency: Math.min(1, m.batchedFlops / m.matmulFlops),
+    memoryBandwidth: m.elementwiseBandwidth,
+    opOverhead: m.opSeconds,
+    computeUnits: m.cores,
+    intra: link,
+    inter: { nicsPerNode: 1, nicBandwidth: m.copyBandwidth, latency: m.wakeLatency },
+    sources: [
+      `measured on this host, cached in ${CACHE_FILE}: tfjs-wasm float32 512^3 matMul ${(m.matmulFlops / 1e9).toFixed(2)} GFLOP/s, ` +
+        `batched attention-shaped matMul ${(m.batchedFlops / 1e9).toFixed(2)} GFLOP/s, tiny op ${(m.opSeconds * 1e6).toFixed(1)} us, ` +
+        `add ${(m.elementwiseBandwidth / 1e9).toFixed(2)} GB/s, SharedArrayBuffer copy ${(m.copyBandwidth / 1e9).toFixed(2)} GB/s, ` +
+        `thread wake ${(m.wakeLatency * 1e6).toFixed(1)} us`,
+      "bf16 is not a tfjs-wasm type: the local profile computes at the float32 rate whatever --dtype says",
+      "memory per rank: min(4 GiB wasm32 heap, machine memory / ranks)",
+    ],
+  };
+}
+
+/** The local profile: the cached measurement when there is one for this host, else measured now. */
+export async function loadLocalProfile(opts: { refresh?: boolean } = {}): Promise<HardwareProfile> {
+  const m = opts.refresh === true ? null : cachedLocal();
+  return localProfile(m ?? (await measureLocal()));
+}
