@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds bench/gpu/carry/ (gitignored) for the device machine, which has no Node.js and no network:
 # xz'd node and dawn.node, the webgpu package's JS, Debian's Vulkan loader + glvnd debs, and
-# check.ts bundled by esbuild into one check.mjs (tfjs inside). Run from anywhere; ~2 min here.
+# check.ts bundled by esbuild into one check.mjs (tfjs inside). First run: minutes (xz -9); then seconds.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 C=$ROOT/bench/gpu/carry
