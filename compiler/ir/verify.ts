@@ -5,6 +5,8 @@ import { allNodes, TOKENS, TARGETS, type Graph, type NodeOf } from "./graph.ts";
 import { arityOf, waitArity } from "./arity.ts";
 
 export interface VerifyOptions {
+  /** buffers defined before the program besides tokens, targets and params (e.g. `lasp op` inputs) */
+  readonly inputs?: readonly string[];
   /** logical ops must be gone (after insert-comm / schedule-overlap) */
   readonly lowered?: { attention: boolean; collectives: boolean };
 }
@@ -12,7 +14,7 @@ export interface VerifyOptions {
 export function verify(g: Graph, opts: VerifyOptions = {}): string[] {
   const errs: string[] = [];
   const ids = new Set<string>();
-  const defined = new Set<string>([TOKENS, TARGETS, ...g.params.map((p) => p.name)]);
+  const defined = new Set<string>([TOKENS, TARGETS, ...g.params.map((p) => p.name), ...(opts.inputs ?? [])]);
   const pending = new Map<string, NodeOf<"comm_start">>();
   const waited = new Set<string>();
   for (const n of allNodes(g)) {

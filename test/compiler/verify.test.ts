@@ -51,4 +51,11 @@ describe("verify", () => {
     const c = { ...g, forward: [...g.forward, { op: "collective", collective: "all_reduce", group: "world", parts: [{ axis: 0, shape: [1] }], bytesPerRank: 0, in: ["loss"], out: ["loss2"], layer: null, phase: "forward", loc: g.forward[0]!.loc, id: "fx" } as Node] };
     expect(verify(c, { lowered: { attention: true, collectives: true } })).toContainEqual("fx: collective not split into start/wait");
   });
+
+  it("counts extra program inputs as defined when given", () => {
+    const g = good();
+    const extra = { ...g, forward: [{ ...g.forward[1]!, id: "fz", in: ["q_in", "L0.attn_norm.weight"], out: ["zz"] } as Node, ...g.forward] };
+    expect(verify(extra)).toContainEqual(expect.stringMatching(/reads 'q_in' before it is defined/));
+    expect(verify(extra, { inputs: ["q_in"] }).filter((e) => e.includes("q_in"))).toEqual([]);
+  });
 });
