@@ -18,6 +18,7 @@ export const CONFIG_CODES = {
   convHaloTooLong: "LASP3108",
   lambdasLength: "LASP3109",
   ropeOddDim: "LASP3110",
+  decayBidirectional: "LASP3111",
 } as const;
 
 export function checkConfig(spec: Spec, ctx: PassCtx): Diagnostic[] {
@@ -59,6 +60,9 @@ export function checkConfig(spec: Spec, ctx: PassCtx): Diagnostic[] {
     }
     if (lin.conv > 1 && sp > 1 && lin.conv - 1 > minTokens) {
       err(CONFIG_CODES.convHaloTooLong, `layer ${l.index}: conv kernel ${lin.conv} needs ${lin.conv - 1} halo tokens but a rank may hold only ${minTokens}`, l.loc);
+    }
+    if (!lin.causal && lin.decay.kind !== "none") {
+      err(CONFIG_CODES.decayBidirectional, `layer ${l.index}: decay and gates are defined for causal layers only; a bidirectional layer needs decay none`, l.loc);
     }
     if (lin.decay.kind === "fixed" && lin.decay.lambdas.length !== m.heads) {
       err(CONFIG_CODES.lambdasLength, `layer ${l.index}: ${lin.decay.lambdas.length} decay values for ${m.heads} heads`, l.loc);

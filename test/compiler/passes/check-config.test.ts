@@ -23,6 +23,7 @@ describe("check-config diagnostics", () => {
     ["conv halo longer than a chunk", makeSpec({ linear: conv(8), seq: 16, parallel: { sp: 4 } }), CONFIG_CODES.convHaloTooLong],
     ["lambda count", makeSpec({ linear: { ...conv(0), decay: { kind: "fixed", lambdas: [0.9] } } }), CONFIG_CODES.lambdasLength],
     ["rope on an odd head dim", makeSpec({ pattern: "N", model: { headDim: 7 } }), CONFIG_CODES.ropeOddDim],
+    ["decay on a bidirectional layer", makeSpec({ linear: { ...conv(0), causal: false, decay: { kind: "fixed", lambdas: [0.9, 0.9, 0.9, 0.9] } } }), CONFIG_CODES.decayBidirectional],
   ];
   it.each(cases)("%s", (_name, spec, code) => {
     const ds = checkConfig(spec, {});
