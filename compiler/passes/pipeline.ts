@@ -1,4 +1,7 @@
 // The compiler pipeline, in order. Each pass is pure; compile() runs the verifier after each one.
+// build-backward runs BEFORE insert-comm on purpose: LASP-2's backward is not the autodiff of its forward
+// collectives (the transpose of an AllGather is a ReduceScatter; LASP-2 gathers the gradient states
+// instead), so attention is differentiated as one logical op and insert-comm lowers both directions.
 import type { Pass } from "./pass.ts";
 import { checkConfigPass } from "./check-config.ts";
 import { expandLayersPass } from "./expand-layers.ts";
