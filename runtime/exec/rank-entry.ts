@@ -1,6 +1,7 @@
 // The SPMD entry every rank runs (a worker thread, or an MPI process): builds the rank's model from the
 // plan and runs the job the launcher asked for. Jobs: "step" (one training step from the seed's weights,
-// used by `lasp verify` and tests) and "train" (runtime/exec/train-loop.ts).
+// used by `lasp verify` and tests), "train" (runtime/exec/train-loop.ts) and "op" (one attention layer,
+// runtime/exec/op-job.ts).
 import type { Plan } from "../../compiler/plan/schema.ts";
 import { initBackend, type BackendName } from "../backend/index.ts";
 import type { RankContext } from "../comm/context.ts";
@@ -9,6 +10,7 @@ import { seedWeights } from "./seed.ts";
 import { planDataSource, localBatch, lossScale } from "./batch.ts";
 import { createRankModel, runTrainStep, type StepResult } from "./rank-model.ts";
 import { runTrainLoop, type TrainArgs, type TrainRankResult } from "./train-loop.ts";
+import { opJob, type OpJobArgs, type OpJobResult } from "./op-job.ts";
 
 export interface StepJobArgs {
   readonly job: "step";
@@ -25,7 +27,7 @@ export interface StepJobArgs {
   readonly failAt?: { readonly rank: number; readonly stepId: string; readonly how: "throw" | "exit" };
 }
 
-export type JobArgs = StepJobArgs | TrainArgs;
+export type JobArgs = StepJobArgs | TrainArgs | OpJobArgs;
 export type StepJobResult = Omit<StepResult, "captured"> & { captured: [string, { data: Float32Array; shape: number[] }][]; backend: string };
 
 async function stepJob(ctx: RankContext, a: StepJobArgs): Promise<StepJobResult> {
@@ -45,13 +47,15 @@ async function stepJob(ctx: RankContext, a: StepJobArgs): Promise<StepJobResult>
   return { ...r, captured: [...r.captured.entries()], backend };
 }
 
-export async function rankMain(ctx: RankContext, args: JobArgs): Promise<StepJobResult | TrainRankResult> {
+export async function rankMain(ctx: RankContext, args: JobArgs): Promise<StepJobResult | TrainRankResult | OpJobResult> {
   assertPlan(args.plan);
   switch (args.job) {
     case "step":
       return stepJob(ctx, args);
     case "train":
       return runTrainLoop(ctx, args);
+    case "op":
+      return opJob(ctx, args);
     default:
       return args satisfies never;
   }
