@@ -55,12 +55,6 @@ function logicalNodes(c: OpConfig): { forward: Draft[]; backward: Draft[] } {
   };
 }
 
-/** The IR verifier with the op's inputs counted as defined (it knows only tokens, targets and params). */
-function verifyOp(g: Graph, inputs: readonly string[], lowered: { attention: boolean; collectives: boolean }): string[] {
-  const asParams = inputs.map((name) => ({ name, shape: [1], init: { kind: "zeros" as const }, layer: null, grad: `grad.${name}` }));
-  return verify({ ...g, params: [...g.params, ...asParams] }, { lowered });
-}
-
 /** The op's plan, or every configuration error (each naming a flag or tensor). */
 export function buildOpPlan(c: OpConfig): { plan: OpPlan | null; errors: OpConfigError[] } {
   const errors = checkOpConfig(c);
@@ -73,7 +67,7 @@ export function buildOpPlan(c: OpConfig): { plan: OpPlan | null; errors: OpConfi
   for (const [i, pass] of OP_PASSES.entries()) {
     g = pass.run(g, {});
     const lowered = { attention: i >= names.indexOf("insert-comm"), collectives: i >= names.indexOf("schedule-overlap") };
-    const errs = verifyOp(g, inputs, lowered);
+    const errs = verify(g, { inputs, lowered });
     if (errs.length > 0) throw new InternalError(`op IR invalid after pass ${pass.name}:\n  ${errs.slice(0, 10).join("\n  ")}`);
     const bad = g.diagnostics.filter((d) => d.severity === "error");
     if (bad.length > 0) return { plan: null, errors: bad.map((d) => ({ subject: d.code, message: d.message })) };

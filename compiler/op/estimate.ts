@@ -14,6 +14,8 @@ interface RankWalk {
   fwd: number;
   bwd: number;
   act: number;
+  /** most bytes of live buffers at any step, following the free lists */
+  peak: number;
   comm: { forward: number; backward: number; grad_sync: number };
 }
 
@@ -23,8 +25,10 @@ function walkRank(g: Graph, rank: number, inputs: InputShapes): RankWalk {
   const starts = new Map<string, { sizing: CommSizing; inShapes: readonly Shape[] }>();
   const sctx: ShapeCtx = { rank, rankTokens: part.rankTokens, segments: part.segments, mesh: g.mesh, starts };
   const fctx = { rank, W: g.mesh.sp, N: g.spec.train.seq, layout: part.layout };
-  const t: RankWalk = { fwd: 0, bwd: 0, act: 0, comm: { forward: 0, backward: 0, grad_sync: 0 } };
+  const t: RankWalk = { fwd: 0, bwd: 0, act: 0, peak: 0, comm: { forward: 0, backward: 0, grad_sync: 0 } };
   const forwardBufs = new Set<string>(env.keys());
+  const liveBytes = new Map<string, number>([...env].map(([b, s]) => [b, elems(s) * 4]));
+  let live = [...liveBytes.values()].reduce((a, b) => a + b, 0);
   for (const n of allNodes(g)) {
     const ins = n.in.map((b) => env.get(b) ?? [0]);
     if (n.op === "comm_start") {
@@ -32,7 +36,16 @@ function walkRank(g: Graph, rank: number, inputs: InputShapes): RankWalk {
       t.comm[n.phase] += bytesReceived(n, { mesh: g.mesh, rankTokens: part.rankTokens }, rank);
     }
     const outs = shapesOf(n, ins, sctx);
-    n.out.forEach((b, j) => env.set(b, outs[j] ?? [0]));
+    n.out.forEach((b, j) => {
+      env.set(b, outs[j] ?? [0]);
+      liveBytes.set(b, elems(outs[j] ?? [0]) * 4);
+      live += elems(outs[j] ?? [0]) * 4;
+    });
+    t.peak = Math.max(t.peak, live);
+    for (const b of n.free ?? []) {
+      live -= liveBytes.get(b) ?? 0;
+      liveBytes.delete(b);
+    }
     const f = flopsOf(n, ins, outs, fctx);
     if (n.phase === "forward") {
       t.fwd += f;
@@ -70,6 +83,7 @@ export function opEstimates(g: Graph, inputs: InputShapes): Estimates {
       flopsForward: max((t) => t.fwd),
       flopsBackward: max((t) => t.bwd),
       activationBytes: max((t) => t.act),
+      peakBytes: max((t) => t.peak),
       commBytesForward: max((t) => t.comm.forward),
       commBytesBackward: max((t) => t.comm.backward),
       commBytesGradSync: 0,
