@@ -1,0 +1,109 @@
+// The benchmarks' rank entry (worker threads or MPI): for each plan in turn, build the rank's model once,
+// run warm-up steps, then timed training steps (runTrainStep, the executor `lasp run` uses), each after a
+// barrier so every rank starts together. Backend init and module compile happen once, before any timing.
+import { readFileSync } from "node:fs";
+import * as tf from "@tensorflow/tfjs-core";
+import type { Plan } from "../../compiler/plan/schema.ts";
+import { assertPlan } from "../../compiler/plan/validate.ts";
+import { initBackend, type BackendName } from "../../runtime/backend/index.ts";
+import type { RankContext } from "../../runtime/comm/context.ts";
+import { localBatch, lossScale, planDataSource } from "../../runtime/exec/batch.ts";
+import { expectedBytes, type GroupBytes } from "../../runtime/exec/expected-bytes.ts";
+import { createRankModel, runTrainStep } from "../../runtime/exec/rank-model.ts";
+import { seedWeights } from "../../runtime/exec/seed.ts";
+
+export interface BenchJob {
+  /** plans inline (threads), or a JSON file holding the array (MPI: argv is too short for plans) */
+  readonly plans?: readonly Plan[];
+  readonly plansFile?: string;
+  readonly backend: BackendName;
+  readonly warmup: number;
+  readonly reps: number;
+  /** when the first timed step of a plan takes longer than this, it is the only timed step */
+  readonly slowStepSeconds: number;
+  /** when a plan's step exceeds this, later plans of its `group` with a longer sequence are skipped */
+  readonly maxStepSeconds: number;
+  /** per plan: a label; plans sharing it form a series cut off by maxStepSeconds (e.g. "linear.ring") */
+  readonly groups: readonly string[];
+}
+
+/** One timed step on one rank. */
+export interface RankStep {
+  readonly stepSeconds: number;
+  readonly computeSeconds: number;
+  readonly commWaitSeconds: number;
+}
+
+export interface RankPlanResult {
+  /** null when the plan was skipped (an earlier plan of its series was too slow) */
+  readonly steps: RankStep[] | null;
+  readonly bytes: GroupBytes | null;
+  readonly predicted: GroupBytes;
+}
+
+export interface RankBenchResult {
+  readonly backend: string;
+  readonly rank: number;
+  readonly plans: RankPlanResult[];
+}
+
+/** The slowest rank's value (all ranks agree on it). */
+async function maxOverRanks(ctx: RankContext, x: number, label: string): Promise<number> {
+  if (ctx.world.size === 1) return x;
+  const all = await ctx.world.startAllGather(Float32Array.of(x), label).wait();
+  return Math.max(...all);
+}
+
+function loadPlans(job: BenchJob): readonly Plan[] {
+  if (job.plans !== undefined) return job.plans;
+  if (job.plansFile === undefined) throw new Error("bench job: give plans or plansFile");
+  return JSON.parse(readFileSync(job.plansFile, "utf8")) as Plan[];
+}
+
+async function benchPlan(ctx: RankContext, plan: Plan, job: BenchJob, index: number): Promise<RankPlanResult> {
+  const predicted = expectedBytes(plan, ctx.sp.rank, ctx.dp.rank);
+  const model = createRankModel(plan, { sp: ctx.sp, dp: ctx.dp, world: ctx.world }, seedWeights(plan));
+  try {
+    const global = planDataSource(plan).next(0);
+    const local = localBatch(plan, model.info, ctx.dp.rank, global);
+    const opts = { checkFinite: false, recordTimeline: false, lossScale: lossScale(global) };
+    const steps: RankStep[] = [];
+    let bytes: GroupBytes | null = null;
+    let reps = job.reps;
+    for (let k = 0; k < job.warmup + reps; k++) {
+      await ctx.world.barrier(`bench.${index}.${k}`);
+      const r = await runTrainStep(model, local, opts);
+      if (k < job.warmup) continue;
+      steps.push({ stepSeconds: r.stepSeconds, computeSeconds: r.computeSeconds, commWaitSeconds: r.commWaitSeconds });
+      bytes = r.bytes;
+      if (steps.length === 1 && (await maxOverRanks(ctx, r.stepSeconds, `bench.${index}.slow`)) > job.slowStepSeconds) reps = 1;
+    }
+    return { steps, bytes, predicted };
+  } finally {
+    for (const name of model.env.names()) model.env.get(name).dispose();
+  }
+}
+
+export async function rankMain(ctx: RankContext, job: BenchJob): Promise<RankBenchResult> {
+  const backend = await initBackend(job.backend);
+  const plans = loadPlans(job);
+  /** series -> the sequence length whose step exceeded maxStepSeconds */
+  const tooSlow = new Map<string, number>();
+  const out: RankPlanResult[] = [];
+  for (const [i, plan] of plans.entries()) {
+    assertPlan(plan);
+    const group = job.groups[i] ?? String(i);
+    if (plan.spec.train.seq > (tooSlow.get(group) ?? Infinity)) {
+      out.push({ steps: null, bytes: null, predicted: expectedBytes(plan, ctx.sp.rank, ctx.dp.rank) });
+      continue;
+    }
+    const r = await benchPlan(ctx, plan, job, i);
+    out.push(r);
+    const worst = Math.max(...(r.steps ?? []).map((s) => s.stepSeconds));
+    // every rank gets the same maximum, so every rank skips the same plans
+    if ((await maxOverRanks(ctx, worst, `bench.${i}.max`)) > job.maxStepSeconds)
+      tooSlow.set(group, Math.min(tooSlow.get(group) ?? Infinity, plan.spec.train.seq));
+    ctx.post({ done: i, of: plans.length, tensors: tf.memory().numTensors });
+  }
+  return { backend, rank: ctx.rank, plans: out };
+}
