@@ -107,7 +107,9 @@ export function explainText(plan: Plan): string {
     table(rows),
     "",
     `totals (max over ranks): FLOP fwd ${formatFlops(t.flopsForward)}, bwd ${formatFlops(t.flopsBackward)}; ` +
-      `activations ${formatBytes(t.activationBytes)}; params ${t.paramCount} (${formatBytes(t.paramBytes)})`,
+      `activations kept for backward ${formatBytes(t.activationBytes)}` +
+      (t.peakBytes !== undefined ? `, peak live ${formatBytes(t.peakBytes)}; ` : "; ") +
+      `params ${t.paramCount} (${formatBytes(t.paramBytes)})`,
     `received per rank per step: forward ${formatBytes(t.commBytesForward)}, backward ${formatBytes(t.commBytesBackward)}, ` +
       `gradient all-reduce ${formatBytes(t.commBytesGradSync)}; ${t.commOps} collectives`,
   ];

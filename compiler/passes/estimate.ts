@@ -1,5 +1,6 @@
 // Pass estimate: per layer FLOPs (forward, backward) and activation memory (forward buffers kept for the
-// backward), max over SP ranks, and the bytes each rank receives per collective (cost/bytes.ts).
+// backward), max over SP ranks, the peak of live buffer bytes along the free lists (liveness must have
+// run), and the bytes each rank receives per collective (cost/bytes.ts).
 // Walks the program once per SP rank with the shape and FLOP rule tables.
 import { dims } from "../ir/dims.ts";
 import { TOKENS, TARGETS, allNodes, type Graph, type Node } from "../ir/graph.ts";
@@ -15,6 +16,7 @@ interface RankTotals {
   bwd: number[];
   act: number[];
   other: { fwd: number; bwd: number; act: number };
+  peak: number;
   comm: { forward: number; backward: number; grad_sync: number };
 }
 
@@ -45,15 +47,30 @@ function walkRank(g: Graph, rank: number, env = new Map<string, Shape>()): RankT
     bwd: new Array<number>(L).fill(0),
     act: new Array<number>(L).fill(0),
     other: { fwd: 0, bwd: 0, act: 0 },
+    peak: 0,
     comm: { forward: 0, backward: 0, grad_sync: 0 },
   };
   const producer = new Map<string, number | null>();
   const forwardBufs = new Set<string>();
+  const weights = new Set(g.params.map((p) => p.name));
+  const liveBytes = new Map<string, number>([[TOKENS, B * C * 4], [TARGETS, B * C * 4]]);
+  let live = 2 * B * C * 4;
   for (const n of allNodes(g)) {
     const ins = n.in.map((b) => env.get(b) ?? [0]);
     if (n.op === "comm_start") starts.set(n.handle, { sizing: n, inShapes: ins });
     const outs = shapesOf(n, ins, sctx);
     n.out.forEach((b, j) => env.set(b, outs[j] ?? [0]));
+    n.out.forEach((b, j) => {
+      const bytes = elems(outs[j] ?? [0]) * 4;
+      liveBytes.set(b, bytes);
+      live += bytes;
+    });
+    t.peak = Math.max(t.peak, live);
+    for (const b of n.free ?? []) {
+      if (weights.has(b)) continue;
+      live -= liveBytes.get(b) ?? 0;
+      liveBytes.delete(b);
+    }
     const f = flopsOf(n, ins, outs, fctx);
     const sz = sizingOf(n);
     if (sz !== null) t.comm[n.phase] += bytesReceived(sz, { mesh: g.mesh, rankTokens: part.rankTokens }, sz.group === "sp" ? rank : 0);
@@ -112,6 +129,7 @@ export function estimate(g: Graph): Estimates {
       flopsForward: max((t) => sum(t.fwd) + t.other.fwd),
       flopsBackward: max((t) => sum(t.bwd) + t.other.bwd),
       activationBytes: max((t) => sum(t.act) + t.other.act),
+      peakBytes: max((t) => t.peak),
       commBytesForward: max((t) => t.comm.forward),
       commBytesBackward: max((t) => t.comm.backward),
       commBytesGradSync: max((t) => t.comm.grad_sync),

@@ -84,6 +84,8 @@ export const Totals = Type.Object(
     flopsForward: Type.Number({ minimum: 0 }),
     flopsBackward: Type.Number({ minimum: 0 }),
     activationBytes: Type.Number({ minimum: 0 }),
+    /** max over ranks of the bytes of live buffers (weights excluded) at any step, following the free lists */
+    peakBytes: Type.Optional(Type.Number({ minimum: 0 })),
     commBytesForward: Type.Number({ minimum: 0 }),
     commBytesBackward: Type.Number({ minimum: 0 }),
     commBytesGradSync: Type.Number({ minimum: 0 }),

@@ -80,3 +80,12 @@ describe("ring cross terms", () => {
     expect(flopsOf(bwd, [], [], ctx(3))).toBe(2 * full);
   });
 });
+
+describe("peak live bytes", () => {
+  it("is at least the activations kept for the backward and grows with N", () => {
+    const a = est({ pattern: "LN", seq: 128 }).totals;
+    const b = est({ pattern: "LN", seq: 256 }).totals;
+    expect(a.peakBytes!).toBeGreaterThanOrEqual(a.activationBytes);
+    expect(b.peakBytes!).toBeGreaterThan(a.peakBytes!);
+  });
+});
