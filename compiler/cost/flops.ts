@@ -41,9 +41,18 @@ export function visiblePairs(q: readonly Segment[], k: readonly Segment[], causa
   return s;
 }
 
+const segCache = new Map<string, Segment[]>();
+
+/** Every rank's segments in rank order (memoised: the same partition is asked for once per node and rank). */
 function allSegs(c: FlopCtx): Segment[] {
-  const out: Segment[] = [];
-  for (let r = 0; r < c.W; r++) out.push(...rankSegments(c.N, c.W, c.layout, r));
+  const key = `${c.N}/${c.W}/${c.layout}`;
+  let out = segCache.get(key);
+  if (out === undefined) {
+    out = [];
+    for (let r = 0; r < c.W; r++) out.push(...rankSegments(c.N, c.W, c.layout, r));
+    if (segCache.size > 64) segCache.clear();
+    segCache.set(key, out);
+  }
   return out;
 }
 

@@ -24,32 +24,44 @@ function sizingOf(n: Node): CommSizing | null {
   return n.op === "comm_start" || n.op === "collective" ? n : null;
 }
 
+/** What depends only on buffer shapes: per node input/output shapes, saved activations, live-bytes peak. */
+interface ShapeWalk {
+  ins: Shape[][];
+  outs: Shape[][];
+  act: number[];
+  otherAct: number;
+  peak: number;
+}
+
 /** The shape of every buffer on SP rank `rank` (params, inputs, every step's outputs). */
 export function bufferShapes(g: Graph, rank: number): Map<string, Shape> {
   const env = new Map<string, Shape>();
-  walkRank(g, rank, env);
+  shapeWalk(g, rank, env);
   return env;
 }
 
-function walkRank(g: Graph, rank: number, env = new Map<string, Shape>()): RankTotals {
+/**
+ * Ranks whose shapes all agree share a walk: shapes depend on this rank's token count, on the tokens of
+ * the ranks data comes from (send_recv origins, every distance around the ring), and on whether the rank
+ * has a previous / next neighbour.
+ */
+function shapeSignature(g: Graph, rank: number): string {
+  const W = g.mesh.sp;
+  const t = g.partition!.rankTokens;
+  const around = Array.from({ length: W }, (_, h) => t[(rank - h + W) % W] ?? 0);
+  return `${rank === 0}|${rank === W - 1}|${around.join(",")}`;
+}
+
+function shapeWalk(g: Graph, rank: number, env = new Map<string, Shape>()): ShapeWalk {
   const part = g.partition!;
   const B = dims(g.spec).B; // sequences per DP replica
-  const L = g.spec.model.layers.length;
   const C = part.rankTokens[rank]!;
   env.set(TOKENS, [B * C]);
   env.set(TARGETS, [B * C]);
   for (const p of g.params) env.set(p.name, p.shape);
   const starts = new Map<string, { sizing: CommSizing; inShapes: readonly Shape[] }>();
   const sctx: ShapeCtx = { rank, rankTokens: part.rankTokens, segments: part.segments, mesh: g.mesh, starts };
-  const fctx = { rank, W: g.mesh.sp, N: g.spec.train.seq, layout: part.layout };
-  const t: RankTotals = {
-    fwd: new Array<number>(L).fill(0),
-    bwd: new Array<number>(L).fill(0),
-    act: new Array<number>(L).fill(0),
-    other: { fwd: 0, bwd: 0, act: 0 },
-    peak: 0,
-    comm: { forward: 0, backward: 0, grad_sync: 0 },
-  };
+  const w: ShapeWalk = { ins: [], outs: [], act: new Array<number>(g.spec.model.layers.length).fill(0), otherAct: 0, peak: 0 };
   const producer = new Map<string, number | null>();
   const forwardBufs = new Set<string>();
   const weights = new Set(g.params.map((p) => p.name));
@@ -59,31 +71,23 @@ function walkRank(g: Graph, rank: number, env = new Map<string, Shape>()): RankT
     const ins = n.in.map((b) => env.get(b) ?? [0]);
     if (n.op === "comm_start") starts.set(n.handle, { sizing: n, inShapes: ins });
     const outs = shapesOf(n, ins, sctx);
-    n.out.forEach((b, j) => env.set(b, outs[j] ?? [0]));
+    w.ins.push(ins);
+    w.outs.push(outs);
     n.out.forEach((b, j) => {
+      env.set(b, outs[j] ?? [0]);
       const bytes = elems(outs[j] ?? [0]) * 4;
       liveBytes.set(b, bytes);
       live += bytes;
+      if (n.phase === "forward") {
+        producer.set(b, n.layer);
+        forwardBufs.add(b);
+      }
     });
-    t.peak = Math.max(t.peak, live);
+    w.peak = Math.max(w.peak, live);
     for (const b of n.free ?? []) {
       if (weights.has(b)) continue;
       live -= liveBytes.get(b) ?? 0;
       liveBytes.delete(b);
-    }
-    const f = flopsOf(n, ins, outs, fctx);
-    const sz = sizingOf(n);
-    if (sz !== null) t.comm[n.phase] += bytesReceived(sz, { mesh: g.mesh, rankTokens: part.rankTokens }, sz.group === "sp" ? rank : 0);
-    if (n.phase === "forward") {
-      for (const b of n.out) {
-        producer.set(b, n.layer);
-        forwardBufs.add(b);
-      }
-      if (n.layer === null) t.other.fwd += f;
-      else t.fwd[n.layer]! += f;
-    } else if (n.phase === "backward") {
-      if (n.layer === null) t.other.bwd += f;
-      else t.bwd[n.layer]! += f;
     }
   }
   // activation memory: forward buffers a backward step still reads
@@ -92,15 +96,48 @@ function walkRank(g: Graph, rank: number, env = new Map<string, Shape>()): RankT
   for (const b of saved) {
     const bytes = elems(env.get(b) ?? [0]) * 4;
     const l = producer.get(b) ?? null;
-    if (l === null) t.other.act += bytes;
-    else t.act[l]! += bytes;
+    if (l === null) w.otherAct += bytes;
+    else w.act[l]! += bytes;
   }
+  return w;
+}
+
+function walkRank(g: Graph, rank: number, shapes: ShapeWalk): RankTotals {
+  const part = g.partition!;
+  const L = g.spec.model.layers.length;
+  const fctx = { rank, W: g.mesh.sp, N: g.spec.train.seq, layout: part.layout };
+  const t: RankTotals = {
+    fwd: new Array<number>(L).fill(0),
+    bwd: new Array<number>(L).fill(0),
+    act: shapes.act,
+    other: { fwd: 0, bwd: 0, act: shapes.otherAct },
+    peak: shapes.peak,
+    comm: { forward: 0, backward: 0, grad_sync: 0 },
+  };
+  allNodes(g).forEach((n, i) => {
+    const f = flopsOf(n, shapes.ins[i]!, shapes.outs[i]!, fctx);
+    const sz = sizingOf(n);
+    if (sz !== null) t.comm[n.phase] += bytesReceived(sz, { mesh: g.mesh, rankTokens: part.rankTokens }, sz.group === "sp" ? rank : 0);
+    if (n.phase === "forward") {
+      if (n.layer === null) t.other.fwd += f;
+      else t.fwd[n.layer]! += f;
+    } else if (n.phase === "backward") {
+      if (n.layer === null) t.other.bwd += f;
+      else t.bwd[n.layer]! += f;
+    }
+  });
   return t;
 }
 
 export function estimate(g: Graph): Estimates {
   const W = g.mesh.sp;
-  const per = Array.from({ length: W }, (_, r) => walkRank(g, r));
+  const walks = new Map<string, ShapeWalk>();
+  const per = Array.from({ length: W }, (_, r) => {
+    const key = shapeSignature(g, r);
+    let w = walks.get(key);
+    if (w === undefined) walks.set(key, (w = shapeWalk(g, r)));
+    return walkRank(g, r, w);
+  });
   const max = (f: (t: RankTotals) => number) => Math.max(0, ...per.map(f));
   const ctx = { mesh: g.mesh, rankTokens: g.partition!.rankTokens };
   const comm = (layer: number): CommEstimate[] =>
