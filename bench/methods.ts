@@ -5,7 +5,7 @@
 import { fileURLToPath } from "node:url";
 import type { Plan } from "../compiler/plan/schema.ts";
 import { measurePlans, type PlanMeasure, type Transport } from "./lib/launch.ts";
-import { predictStep, simulateAvailable } from "./lib/predict.ts";
+import { localProfile, predict, type Predicted } from "./lib/predict.ts";
 import { compileConfig, DEFAULT_MODEL, fmtTokens, LINEAR_METHODS, parseLengths, SOFTMAX_METHODS, type BenchConfig, type LayerKind, type Method } from "./lib/specs.ts";
 import { finish, flags, fmtBytes, fmtRatio, fmtS, machine, machineLine, table, writeJson } from "./lib/stats.ts";
 
@@ -20,6 +20,7 @@ const f = flags(process.argv.slice(2), {
   "max-step": "string",
   out: "string",
   backend: "string",
+  "cached-profile": "boolean",
 });
 const quick = f.has("quick");
 const transport = (f.get("transport") ?? "threads") as Transport;
@@ -40,8 +41,9 @@ interface Row {
   method: Method;
   on: PlanMeasure;
   off: PlanMeasure;
-  /** seconds per step the simulator predicts (overlap on), when compiler/cost/simulate has landed */
-  predicted: number | null;
+  /** the simulator's prediction (local profile), overlap on and off */
+  predictedOn: Predicted | null;
+  predictedOff: Predicted | null;
 }
 
 const configs: { cfg: BenchConfig; plan: Plan; group: string }[] = [];
@@ -57,6 +59,8 @@ for (const [kind, lens, methods] of [
       }
 }
 
+// the local profile measured now (same load as the figures), unless --cached-profile
+const hw = await localProfile(!f.has("cached-profile") && !quick);
 const m = machine();
 process.stderr.write(`methods: ${configs.length} plans on ${ranks} ranks (${transport}); ${machineLine(m)}\n`);
 const t0 = performance.now();
@@ -79,12 +83,12 @@ finish(m);
 const rows: Row[] = [];
 for (let i = 0; i < configs.length; i += 2) {
   const c = configs[i]!;
-  rows.push({ kind: c.cfg.kind, seq: c.cfg.seq, method: c.cfg.method, on: measured[i]!, off: measured[i + 1]!, predicted: await predictStep(c.cfg, c.plan) });
+  rows.push({ kind: c.cfg.kind, seq: c.cfg.seq, method: c.cfg.method, on: measured[i]!, off: measured[i + 1]!, predictedOn: predict(c.plan, hw), predictedOff: predict(configs[i + 1]!.plan, hw) });
 }
 
 const base = (r: Row) => rows.find((b) => b.kind === r.kind && b.seq === r.seq && b.method === (r.kind === "linear" ? "lasp2" : "lasp2h"))!;
-const hasSim = rows.some((r) => r.predicted !== null);
-const header = ["layer   N     method", "step on s", "step off s", "off/on", "tokens/s", "wait on s", "wait off s", "recv/rank", "plan predicts", "=", "vs base", "k", ...(hasSim ? ["simulated s"] : [])];
+const hasSim = rows.some((r) => r.predictedOn !== null);
+const header = ["layer   N     method", "step on s", "step off s", "off/on", "tokens/s", "wait on s", "wait off s", "recv/rank", "plan predicts", "=", "vs base", "k", ...(hasSim ? ["sim on s", "sim/meas"] : [])];
 const lines = rows.map((r) => {
   const b = base(r);
   const ok = r.on.ran && r.off.ran;
@@ -101,7 +105,7 @@ const lines = rows.map((r) => {
     !ok ? "skipped" : r.on.bytesMatch && r.off.bytesMatch ? "✓" : "✗",
     r.on.ran && b.on.ran ? fmtRatio(r.on.stepSeconds / b.on.stepSeconds) : "-",
     String(r.on.k),
-    ...(hasSim ? [r.predicted === null ? "-" : fmtS(r.predicted)] : []),
+    ...(hasSim ? [r.predictedOn === null ? "-" : fmtS(r.predictedOn.stepSeconds), r.predictedOn === null || !r.on.ran ? "-" : fmtRatio(r.predictedOn.stepSeconds / r.on.stepSeconds)] : []),
   ];
 });
 
@@ -143,9 +147,10 @@ const report = [
   "step: median over k timed steps of the slowest rank (all ranks start each step after a barrier); tokens/s = N / step (on)",
   "wait: mean over ranks of the time blocked in comm_wait; recv/rank: bytes received in one step by the rank that received most",
   `(all groups, attention + gradient all-reduce); '=': measured equals the plan's prediction on every rank; vs base: step / ${"lasp2 (linear) or lasp2h (softmax)"}, overlap on`,
+  hasSim ? `sim: compiler/cost/simulate.ts predictPlan with the local profile (${hw.sources[0] ?? ""})` : "",
   "",
   ...targets(),
 ].join("\n");
 process.stdout.write(report + "\n");
-writeJson(out, { bench: "methods", machine: m, transport, ranks, backend, model, reps, warmup, maxStepSeconds: maxStep, simulate: simulateAvailable(), rows });
+writeJson(out, { bench: "methods", machine: m, transport, ranks, backend, model, reps, warmup, maxStepSeconds: maxStep, profile: hw, rows });
 process.stderr.write(`wrote ${out}\n`);

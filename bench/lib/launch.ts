@@ -1,7 +1,7 @@
 // Runs the benchmark rank module (rank-bench.ts) on W ranks, over worker threads (launchRanks, one process)
 // or MPI (mpirun, one process per rank), and folds the per-rank results into one row per plan.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -78,26 +78,27 @@ async function runMpi(job: BenchJob, r: BenchRun): Promise<RankBenchResult[]> {
     const plansFile = join(dir, "plans.json");
     writeFileSync(plansFile, JSON.stringify(job.plans));
     const { plans: _inline, ...rest } = job;
-    const args = JSON.stringify({ ...rest, plansFile });
+    const args = JSON.stringify({ ...rest, plansFile, resultDir: dir });
     const argv = ["--oversubscribe", "--bind-to", "none", "-np", String(r.ranks), process.execPath, "--import", "tsx", "runtime/comm/mpi/entry.ts", fileURLToPath(ENTRY), String(r.ranks), "1", args];
     const env = { ...process.env, OMPI_ALLOW_RUN_AS_ROOT: "1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: "1", LASP_COMM_TIMEOUT_MS: String(30 * 60_000) };
-    const out = await new Promise<string>((resolve, reject) => {
+    await new Promise<string>((resolve, reject) => {
       const p = spawn("mpirun", argv, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
       let so = "";
       let se = "";
-      p.stdout.on("data", (d: Buffer) => (so += d.toString()));
+      p.stdout.on("data", (d: Buffer) => {
+        so += d.toString();
+        // rank 0's ctx.post lines (short, so written whole): progress
+        for (let nl = so.indexOf("\n"); nl >= 0; nl = so.indexOf("\n")) {
+          const m = /^\{"rank":0,"post":\{"done":(\d+),"of":(\d+)/.exec(so.slice(0, nl));
+          if (m !== null) r.onProgress?.(Number(m[1]) + 1, Number(m[2]));
+          so = so.slice(nl + 1);
+        }
+      });
       p.stderr.on("data", (d: Buffer) => (se += d.toString()));
       p.on("error", reject);
       p.on("close", (code) => (code === 0 ? resolve(so) : reject(new Error(`mpirun exited with ${code}:\n${se.slice(-4000)}`))));
     });
-    const results: RankBenchResult[] = [];
-    for (const line of out.split("\n")) {
-      if (!line.startsWith('{"rank"')) continue;
-      const o = JSON.parse(line) as { rank: number; result: RankBenchResult };
-      results[o.rank] = o.result;
-    }
-    if (results.length !== r.ranks || results.some((x) => x === undefined)) throw new Error(`mpirun: expected ${r.ranks} rank results, got:\n${out.slice(-2000)}`);
-    return results;
+    return Array.from({ length: r.ranks }, (_, rank) => JSON.parse(readFileSync(join(dir, `rank-${rank}.json`), "utf8")) as RankBenchResult);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

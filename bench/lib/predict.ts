@@ -1,50 +1,27 @@
-// The simulator's prediction for a benchmark row (compiler/cost/simulate*.ts, `local` profile), when that
-// module exists in the tree; the benchmark runs without it and prints no predicted column then.
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+// The simulator's prediction for a benchmark plan (compiler/cost/simulate.ts predictPlan) with the `local`
+// profile (this machine measured: compiler/cost/hardware/local.ts), printed beside the measured step.
 import type { Plan } from "../../compiler/plan/schema.ts";
-import type { BenchConfig } from "./specs.ts";
+import { loadLocalProfile } from "../../compiler/cost/hardware/local.ts";
+import type { HardwareProfile } from "../../compiler/cost/hardware/profile.ts";
+import { predictPlan } from "../../compiler/cost/simulate.ts";
 
-const SIM = new URL("../../compiler/cost/simulate.ts", import.meta.url);
-
-export function simulateAvailable(): boolean {
-  return existsSync(fileURLToPath(SIM));
+export interface Predicted {
+  readonly stepSeconds: number;
+  readonly computeSeconds: number;
+  readonly exposedCommSeconds: number;
 }
 
-type SimFn = (spec: Plan["spec"], gpus: number, profile: unknown, opts?: unknown) => unknown;
-let loaded: { simulate: SimFn; profile: unknown } | null | undefined;
-
-async function load(): Promise<{ simulate: SimFn; profile: unknown } | null> {
-  if (loaded !== undefined) return loaded;
-  loaded = null;
-  if (!simulateAvailable()) return null;
-  try {
-    const mod = (await import(SIM.href)) as Record<string, unknown>;
-    const simulate = mod["simulate"];
-    if (typeof simulate !== "function") return null;
-    // the profile: an exported `local` profile object, a profiles table, or the name itself
-    const profiles = mod["PROFILES"] ?? mod["profiles"];
-    const profile = (profiles as Record<string, unknown> | undefined)?.["local"] ?? mod["localProfile"] ?? mod["LOCAL"] ?? "local";
-    loaded = { simulate: simulate as SimFn, profile };
-  } catch (e) {
-    process.stderr.write(`bench: compiler/cost/simulate.ts did not load (${(e as Error).message}); no predicted column\n`);
-  }
-  return loaded;
+/** The local profile; `refresh` measures this machine now instead of reading the cached measurement. */
+export async function localProfile(refresh: boolean): Promise<HardwareProfile> {
+  return loadLocalProfile({ refresh });
 }
 
-/** Seconds per training step the simulator predicts for this row, or null. */
-export async function predictStep(c: BenchConfig, plan: Plan): Promise<number | null> {
-  const sim = await load();
-  if (sim === null) return null;
+export function predict(plan: Plan, hw: HardwareProfile): Predicted | null {
   try {
-    const r = (await sim.simulate(plan.spec, c.ranks, sim.profile, {})) as Record<string, unknown>;
-    for (const key of ["stepSeconds", "step", "seconds", "total", "totalSeconds"]) {
-      const v = r[key];
-      if (typeof v === "number") return v;
-      if (v !== null && typeof v === "object" && typeof (v as Record<string, unknown>)["seconds"] === "number") return (v as { seconds: number }).seconds;
-    }
+    const p = predictPlan(plan, hw, "fp32");
+    return { stepSeconds: p.stepSeconds, computeSeconds: p.time.computeSeconds, exposedCommSeconds: p.time.exposedCommSeconds };
   } catch (e) {
-    process.stderr.write(`bench: simulate failed for ${c.kind} ${c.method} ${c.seq}: ${(e as Error).message}\n`);
+    process.stderr.write(`bench: simulate failed: ${(e as Error).message}\n`);
+    return null;
   }
-  return null;
 }

@@ -1,7 +1,8 @@
 // The benchmarks' rank entry (worker threads or MPI): for each plan in turn, build the rank's model once,
 // run warm-up steps, then timed training steps (runTrainStep, the executor `lasp run` uses), each after a
 // barrier so every rank starts together. Backend init and module compile happen once, before any timing.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import type { Plan } from "../../compiler/plan/schema.ts";
 import { assertPlan } from "../../compiler/plan/validate.ts";
@@ -25,6 +26,9 @@ export interface BenchJob {
   readonly maxStepSeconds: number;
   /** per plan: a label; plans sharing it form a series cut off by maxStepSeconds (e.g. "linear.ring") */
   readonly groups: readonly string[];
+  /** MPI: write the result to <dir>/rank-<R>.json and return it without plans (stdout lines of the
+   * ranks interleave under mpirun once they pass the pipe's atomic write size) */
+  readonly resultDir?: string;
 }
 
 /** One timed step on one rank. */
@@ -105,5 +109,8 @@ export async function rankMain(ctx: RankContext, job: BenchJob): Promise<RankBen
       tooSlow.set(group, Math.min(tooSlow.get(group) ?? Infinity, plan.spec.train.seq));
     ctx.post({ done: i, of: plans.length, tensors: tf.memory().numTensors });
   }
-  return { backend, rank: ctx.rank, plans: out };
+  const result: RankBenchResult = { backend, rank: ctx.rank, plans: out };
+  if (job.resultDir === undefined) return result;
+  writeFileSync(join(job.resultDir, `rank-${ctx.rank}.json`), JSON.stringify(result));
+  return { ...result, plans: [] };
 }
