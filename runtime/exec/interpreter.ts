@@ -21,12 +21,14 @@ export class NonFiniteError extends ExecError {
   override name = "NonFiniteError";
 }
 
-function checkFinite(s: Step, x: ExecCtx): void {
+async function checkFinite(s: Step, x: ExecCtx): Promise<void> {
   for (const name of s.out) {
     if (!x.env.has(name)) continue;
     const t = x.env.get(name);
     if (t.size === 0 || t.dtype !== "float32") continue;
-    const ok = tf.tidy(() => tf.all(tf.isFinite(t)).dataSync()[0]);
+    const flag = tf.tidy(() => tf.all(tf.isFinite(t)));
+    const ok = (await flag.data())[0];
+    flag.dispose();
     if (ok !== 1) throw new NonFiniteError(`rank ${x.info.spIndex}: ${describeStep(s)} produced NaN or Inf in '${name}'`);
   }
 }
@@ -61,11 +63,11 @@ export async function runSteps(steps: readonly Step[], x: ExecCtx, opts: RunOpti
       const kind = isWait ? "comm_wait" : s.op === "comm_start" ? "comm_start" : "compute";
       x.stats.events.push({ kind, label: `${s.op} ${s.id}`, layer: s.layer, t0: (t0 - x.stats.t0) / 1000, t1: (t1 - x.stats.t0) / 1000 });
     }
-    if (opts.checkFinite && s.op !== "comm_start") checkFinite(s, x);
+    if (opts.checkFinite && s.op !== "comm_start") await checkFinite(s, x);
     for (const name of s.out)
       if (x.capture.has(name)) {
         const t = x.env.get(name);
-        x.captured.set(name, { data: (t.dataSync() as Float32Array).slice(), shape: [...t.shape] });
+        x.captured.set(name, { data: ((await t.data()) as Float32Array).slice(), shape: [...t.shape] });
       }
     for (const f of s.free ?? []) x.env.free(f);
   }

@@ -87,12 +87,12 @@ export async function runTrainStep(m: RankModel, local: Batch, opts: StepOptions
   const run: RunOptions = { checkFinite: opts.checkFinite, fault: opts.fault };
   try {
     await runSteps(plan.forward, x, run);
-    const lossShare = (env.get(plan.loss).dataSync() as Float32Array)[0]!;
+    const lossShare = ((await env.get(plan.loss).data()) as Float32Array)[0]!;
     await runSteps(plan.backward, x, run);
     await runSteps(plan.gradSync, x, run);
     if (x.pending.size > 0) throw new Error(`plan bug: collectives never waited: ${[...x.pending.keys()].join(", ")}`);
     const grads = new Map<string, Float32Array>();
-    for (const p of plan.params) grads.set(p.name, (env.get(p.grad).dataSync() as Float32Array).slice());
+    for (const p of plan.params) grads.set(p.name, ((await env.get(p.grad).data()) as Float32Array).slice());
     const bytes = { sp: m.comms.sp.bytesReceived(), dp: m.comms.dp.bytesReceived(), world: m.comms.world.bytesReceived() };
     return {
       lossShare,

@@ -8,6 +8,7 @@ import type { ExecCtx, Handler } from "../context.ts";
 import { ExecError, empty } from "../env.ts";
 
 type Start = StepOf<"comm_start">;
+type Started = { handle: CommHandle; unpack: (d: Float32Array) => tf.Tensor[] };
 
 function group(x: ExecCtx, s: Start): Communicator {
   return x.comms[s.group];
@@ -35,12 +36,13 @@ function concatAlong(pieces: tf.Tensor[], axis: number, like: readonly number[])
   return nonEmpty.length === 1 ? tf.clone(nonEmpty[0]!) : tf.concat(nonEmpty, axis);
 }
 
-function flatConcat(ts: readonly tf.Tensor[]): Float32Array {
+/** The tensors' values back to back (async reads: the webgpu backend has no synchronous download). */
+async function flatConcat(ts: readonly tf.Tensor[]): Promise<Float32Array> {
   const total = ts.reduce((n, t) => n + t.size, 0);
   const out = new Float32Array(total);
   let off = 0;
   for (const t of ts) {
-    out.set(t.dataSync() as Float32Array, off);
+    out.set((await t.data()) as Float32Array, off);
     off += t.size;
   }
   return out;
@@ -51,12 +53,12 @@ function sentShapes(x: ExecCtx, s: Start): number[][] {
   return s.in.map((n) => x.env.get(n).shape);
 }
 
-function startAllGather(s: Start, x: ExecCtx): { handle: CommHandle; unpack: (d: Float32Array) => tf.Tensor[] } {
+async function startAllGather(s: Start, x: ExecCtx): Promise<Started> {
   const W = x.info.W;
   const ins = s.in.map((n) => x.env.get(n));
   const shapes = ins.map((t) => t.shape);
   const counts = Array.from({ length: W }, (_, q) => s.parts.reduce((a, _p, i) => a + partCount(s, x, i, q), 0));
-  const handle = group(x, s).startAllGather(flatConcat(ins), s.id, counts);
+  const handle = group(x, s).startAllGather(await flatConcat(ins), s.id, counts);
   const unpack = (d: Float32Array): tf.Tensor[] => {
     const pieces: tf.Tensor[][] = shapes.map(() => []);
     let off = 0;
@@ -75,7 +77,7 @@ function startAllGather(s: Start, x: ExecCtx): { handle: CommHandle; unpack: (d:
   return { handle, unpack };
 }
 
-function startReduceScatter(s: Start, x: ExecCtx): { handle: CommHandle; unpack: (d: Float32Array) => tf.Tensor[] } {
+async function startReduceScatter(s: Start, x: ExecCtx): Promise<Started> {
   const W = x.info.W;
   const me = x.info.spIndex;
   const ins = s.in.map((n) => x.env.get(n));
@@ -92,7 +94,7 @@ function startReduceScatter(s: Start, x: ExecCtx): { handle: CommHandle; unpack:
       offsets[i]! += ps[axis]!;
     });
   const counts = Array.from({ length: W }, (_, q) => s.parts.reduce((a, _p, i) => a + partCount(s, x, i, q), 0));
-  const data = flatConcat(slices);
+  const data = await flatConcat(slices);
   slices.forEach((t) => t.dispose());
   const handle = group(x, s).startReduceScatter(data, s.id, counts);
   const unpack = (d: Float32Array): tf.Tensor[] => {
@@ -107,9 +109,9 @@ function startReduceScatter(s: Start, x: ExecCtx): { handle: CommHandle; unpack:
   return { handle, unpack };
 }
 
-function startAllReduce(s: Start, x: ExecCtx): { handle: CommHandle; unpack: (d: Float32Array) => tf.Tensor[] } {
+async function startAllReduce(s: Start, x: ExecCtx): Promise<Started> {
   const shapes = sentShapes(x, s);
-  const handle = group(x, s).startAllReduce(flatConcat(s.in.map((n) => x.env.get(n))), s.id);
+  const handle = group(x, s).startAllReduce(await flatConcat(s.in.map((n) => x.env.get(n))), s.id);
   const unpack = (d: Float32Array): tf.Tensor[] => {
     let off = 0;
     return shapes.map((sh) => {
@@ -122,7 +124,7 @@ function startAllReduce(s: Start, x: ExecCtx): { handle: CommHandle; unpack: (d:
   return { handle, unpack };
 }
 
-function startAllToAll(s: Start, x: ExecCtx): { handle: CommHandle; unpack: (d: Float32Array) => tf.Tensor[] } {
+async function startAllToAll(s: Start, x: ExecCtx): Promise<Started> {
   const a = s.a2a;
   if (a === undefined || s.in.length !== 1) throw new ExecError(`${s.id}: all_to_all needs a2a attrs and one input`);
   const W = x.info.W;
@@ -134,7 +136,7 @@ function startAllToAll(s: Start, x: ExecCtx): { handle: CommHandle; unpack: (d: 
   if (a.direction === "seq_to_heads") {
     // [B*n, C, d] -> parts to rank j: heads j*nw .. of each sequence, [B, nw, C, d]
     const send = tf.tidy(() => tf.transpose(tf.reshape(t, [B, W, nw, C[me]!, d]), [1, 0, 2, 3, 4]));
-    const data = send.dataSync() as Float32Array;
+    const data = (await send.data()) as Float32Array;
     send.dispose();
     const sendCounts = Array.from({ length: W }, () => B * nw * C[me]! * d);
     const recvCounts = Array.from({ length: W }, (_, q) => B * nw * C[q]! * d);
@@ -161,7 +163,7 @@ function startAllToAll(s: Start, x: ExecCtx): { handle: CommHandle; unpack: (d: 
     parts.push(tf.slice(t4, [0, 0, tok, 0], [B, nw, C[j]!, d]));
     tok += C[j]!;
   }
-  const data = flatConcat(parts);
+  const data = await flatConcat(parts);
   parts.forEach((p) => p.dispose());
   t4.dispose();
   const sendCounts = Array.from({ length: W }, (_, j) => B * nw * C[j]! * d);
@@ -185,7 +187,7 @@ function peerRank(x: ExecCtx, peer: "prev" | "next" | null | undefined, wrap: bo
   return wrap ? (r + x.info.W) % x.info.W : null;
 }
 
-function startSendRecv(s: Start, x: ExecCtx): { handle: CommHandle; unpack: (d: Float32Array) => tf.Tensor[] } {
+async function startSendRecv(s: Start, x: ExecCtx): Promise<Started> {
   const W = x.info.W;
   const wrap = s.wrap === true;
   const to = peerRank(x, s.sendTo, wrap);
@@ -197,7 +199,7 @@ function startSendRecv(s: Start, x: ExecCtx): { handle: CommHandle; unpack: (d: 
   const ins = s.in.map((n) => x.env.get(n));
   const counts = s.parts.map((_p, i) => (origin === null ? 0 : partCount(s, x, i, origin)));
   const recvCount = counts.reduce((a, b) => a + b, 0);
-  const data = to === null ? null : flatConcat(ins);
+  const data = to === null ? null : await flatConcat(ins);
   // a chain's send and the matching receive are different steps: label them by layer and phase so the
   // transport's label check pairs them; a ring hop (send and receive in one step) keeps its step id
   const oneWay = s.sendTo === null || s.sendTo === undefined || s.recvFrom === null || s.recvFrom === undefined;
@@ -218,9 +220,9 @@ function startSendRecv(s: Start, x: ExecCtx): { handle: CommHandle; unpack: (d: 
 }
 
 export const comm = {
-  comm_start: (s, x) => {
+  comm_start: async (s, x) => {
     const t0 = performance.now();
-    const started =
+    const started = await (
       s.collective === "all_gather"
         ? startAllGather(s, x)
         : s.collective === "reduce_scatter"
@@ -229,7 +231,7 @@ export const comm = {
             ? startAllReduce(s, x)
             : s.collective === "all_to_all"
               ? startAllToAll(s, x)
-              : startSendRecv(s, x);
+              : startSendRecv(s, x));
     x.pending.set(s.handle, { handle: started.handle, unpack: started.unpack, stepId: s.id, t0 });
   },
   comm_wait: async (s, x) => {
