@@ -66,8 +66,8 @@ export const command: Command = {
     if (a.positional.length !== 1) throw new UsageError(a.positional.length === 0 ? "missing the kind (linear-attention or softmax-attention)" : `expected one kind, got ${a.positional.join(" ")}`);
     const kind = a.positional[0]! as OpKind;
     if (!OP_KINDS.includes(kind)) throw new UsageError(`unknown kind '${kind}' (one of ${OP_KINDS.join(", ")})`);
-    const ranks = flagInt(a, "ranks", Number.NaN, 1);
-    if (Number.isNaN(ranks)) throw new UsageError("missing --ranks");
+    required(a, "ranks");
+    const ranks = flagInt(a, "ranks", 1, 1);
     const method = required(a, "method");
     const inFile = required(a, "in");
     const outFile = required(a, "out");
