@@ -37,7 +37,13 @@ export function partShape(p: CommPart, tokens: number): number[] {
 /** Elements of rank q's contribution, summed over the parts. Per-token sizes only exist in the SP group. */
 export function partsElems(parts: readonly CommPart[], c: CommSizing, ctx: SizingCtx, q: number): number {
   const tokens = c.group === "sp" ? (ctx.rankTokens[q] ?? 0) : 0;
-  return parts.reduce((s, p) => s + partShape(p, tokens).reduce((a, b) => a * b, 1), 0);
+  let s = 0;
+  for (const p of parts) {
+    let e = 1;
+    for (const d of p.shape) e *= d === TOKEN_AXIS ? tokens : d;
+    s += e;
+  }
+  return s;
 }
 
 /** The rank a send_recv's received data originated at, or null when nothing is received. */
@@ -98,6 +104,11 @@ export function bytesReceived(c: CommSizing, ctx: SizingCtx, rank: number): numb
 /** Bytes per rank for one collective: the max over the ranks of its group. */
 export function maxBytesReceived(c: CommSizing, ctx: SizingCtx): number {
   const size = groupSize(c.group, ctx.mesh);
+  if (c.collective === "all_gather" && size > 1) {
+    // every part but its own: the max is the total less the smallest part (O(W), not O(W^2))
+    const e = Array.from({ length: size }, (_, q) => partsElems(c.parts, c, ctx, q));
+    return (e.reduce((a, b) => a + b, 0) - Math.min(...e)) * F32;
+  }
   let m = 0;
   for (let r = 0; r < size; r++) m = Math.max(m, bytesReceived(c, ctx, r));
   return m;
