@@ -11,7 +11,7 @@ import { finish, flags, machine, machineLine, median, table, writeJson } from ".
 
 const f = flags(process.argv.slice(2), { quick: "boolean", reps: "string", backend: "string", out: "string" });
 const quick = f.has("quick");
-const reps = Number(f.get("reps") ?? (quick ? 2 : 5));
+const reps = Number(f.get("reps") ?? 3);
 const out = (f.get("out") as string | undefined) ?? fileURLToPath(new URL(`./results/kernels${quick ? "-quick" : ""}.json`, import.meta.url));
 const backend = await initBackend(((f.get("backend") as string | undefined) ?? "wasm") as BackendName);
 
@@ -65,10 +65,10 @@ const peak = Math.max(...rows.map((r) => r.gflops));
 const laCases = quick
   ? [{ bh: 4, c: 1024, d: 32, block: 64 }]
   : [
-      { bh: 8, c: 8192, d: 64, block: 64 },
-      { bh: 8, c: 8192, d: 64, block: 128 },
-      { bh: 8, c: 8192, d: 64, block: 256 },
-      { bh: 8, c: 8192, d: 128, block: 128 },
+      { bh: 8, c: 4096, d: 64, block: 64 },
+      { bh: 8, c: 4096, d: 64, block: 128 },
+      { bh: 8, c: 4096, d: 64, block: 256 },
+      { bh: 8, c: 4096, d: 128, block: 128 },
     ];
 for (const { bh, c, d, block } of laCases) {
   const opts: LaOpts = { causal: true, block, lambdas: null, segLens: [c] };
@@ -108,9 +108,9 @@ for (const { bh, c, d, block } of laCases) {
 
 // Softmax attention, causal: 2 BH pairs (dk + dv) forward, 2 BH pairs (2 dk + 3 dv) backward (flops.ts).
 const saCases = quick ? [{ bh: 4, c: 512, d: 32, block: 64 }] : [
-  { bh: 8, c: 4096, d: 64, block: 64 },
-  { bh: 8, c: 4096, d: 64, block: 128 },
-  { bh: 8, c: 4096, d: 64, block: 256 },
+  { bh: 4, c: 2048, d: 64, block: 64 },
+  { bh: 4, c: 2048, d: 64, block: 128 },
+  { bh: 4, c: 2048, d: 64, block: 256 },
 ];
 for (const { bh, c, d, block } of saCases) {
   const opts = { causal: true, block, groups: 1 };

@@ -18,6 +18,7 @@ const f = flags(process.argv.slice(2), {
   reps: "string",
   warmup: "string",
   "max-step": "string",
+  "slow-step": "string",
   out: "string",
   backend: "string",
   "cached-profile": "boolean",
@@ -27,7 +28,7 @@ const transport = (f.get("transport") ?? "threads") as Transport;
 if (transport !== "threads" && transport !== "mpi") throw new Error(`--transport threads|mpi, got '${transport}'`);
 const ranks = Number(f.get("ranks") ?? 4);
 const linLens = f.has("linear") ? parseLengths(f.get("linear") as string) : quick ? [1024, 2048] : [4096, 8192, 16384, 32768, 65536];
-const smLens = f.has("softmax") ? parseLengths(f.get("softmax") as string) : quick ? [1024] : [4096, 8192, 16384];
+const smLens = f.has("softmax") ? parseLengths(f.get("softmax") as string) : quick ? [1024] : [1024, 2048, 4096];
 const reps = Number(f.get("reps") ?? (quick ? 2 : 3));
 const warmup = Number(f.get("warmup") ?? 1);
 const maxStep = Number(f.get("max-step") ?? 60);
@@ -73,7 +74,7 @@ const { backend, rows: measured } = await measurePlans(
     backend: (f.get("backend") ?? "wasm") as "wasm",
     warmup,
     reps,
-    slowStepSeconds: 15,
+    slowStepSeconds: Number(f.get("slow-step") ?? 8),
     maxStepSeconds: maxStep,
     onProgress: (done, of) => process.stderr.write(`  ${done}/${of} plans (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`),
   },
@@ -138,12 +139,13 @@ function targets(): string[] {
 }
 
 const report = [
-  `lasp bench/methods: one-layer model (hidden ${model.hidden}, ${model.heads} heads, ffn ${model.ffn}, vocab ${model.vocab}, block ${model.block}), batch 1, fwd+bwd+grad sync`,
+  `lasp bench/methods: one-layer model (hidden ${model.hidden}, ${model.heads} heads, ffn ${model.ffn}, vocab ${model.vocab}, block ${model.block.linear} linear / ${model.block.softmax} softmax), batch 1, fwd+bwd+grad sync`,
   `${ranks} ranks over ${transport === "threads" ? "worker threads in one process" : "MPI processes (mpirun)"}, backend ${backend}; ${machineLine(m)}`,
   m.cpus < ranks ? `NOTE: ${m.cpus} cores for ${ranks} ranks: ranks time-share the cores, so compute does not shrink with ranks and waits include other ranks' compute.` : "",
   "",
   table(header, lines),
   "",
+  `k: timed steps (${reps}; 1 where a step is expected or found to take over ${f.get("slow-step") ?? 8} s); warm-up ${warmup} step(s) before the first length of each method only`,
   "step: median over k timed steps of the slowest rank (all ranks start each step after a barrier); tokens/s = N / step (on)",
   "wait: mean over ranks of the time blocked in comm_wait; recv/rank: bytes received in one step by the rank that received most",
   `(all groups, attention + gradient all-reduce); '=': measured equals the plan's prediction on every rank; vs base: step / ${"lasp2 (linear) or lasp2h (softmax)"}, overlap on`,

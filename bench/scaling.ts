@@ -64,7 +64,7 @@ const lines = rows.map((r) => {
 });
 
 const report = [
-  `lasp bench/scaling: LASP-2, one linear layer (hidden ${model.hidden}, ${model.heads} heads, ffn ${model.ffn}, block ${model.block}), batch 1, overlap on, worker threads, backend ${backend}`,
+  `lasp bench/scaling: LASP-2, one linear layer (hidden ${model.hidden}, ${model.heads} heads, ffn ${model.ffn}, block ${model.block.linear}), batch 1, overlap on, worker threads, backend ${backend}`,
   machineLine(m),
   m.cpus < Math.max(...rankCounts) ? `NOTE: ${m.cpus} cores: beyond ${m.cpus} ranks the ranks share cores, so strong-scaling speedup is capped near ${m.cpus}x and weak-scaling efficiency near ${m.cpus}/R.` : "",
   "",

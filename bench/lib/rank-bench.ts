@@ -18,9 +18,13 @@ export interface BenchJob {
   readonly plans?: readonly Plan[];
   readonly plansFile?: string;
   readonly backend: BackendName;
+  /** warm-up steps before the first plan of each series (later plans: none; the median absorbs a slow first step) */
   readonly warmup: number;
   readonly reps: number;
-  /** when the first timed step of a plan takes longer than this, it is the only timed step */
+  /**
+   * a plan expected (from the previous plan of its series, scaled by (N/N_prev)^2) or found (its first
+   * timed step) to take longer than this gets one timed step only
+   */
   readonly slowStepSeconds: number;
   /** when a plan's step exceeds this, later plans of its `group` with a longer sequence are skipped */
   readonly maxStepSeconds: number;
@@ -64,7 +68,7 @@ function loadPlans(job: BenchJob): readonly Plan[] {
   return JSON.parse(readFileSync(job.plansFile, "utf8")) as Plan[];
 }
 
-async function benchPlan(ctx: RankContext, plan: Plan, job: BenchJob, index: number): Promise<RankPlanResult> {
+async function benchPlan(ctx: RankContext, plan: Plan, job: BenchJob, index: number, warmup: number, reps0: number): Promise<RankPlanResult> {
   const predicted = expectedBytes(plan, ctx.sp.rank, ctx.dp.rank);
   const model = createRankModel(plan, { sp: ctx.sp, dp: ctx.dp, world: ctx.world }, seedWeights(plan));
   try {
@@ -73,11 +77,11 @@ async function benchPlan(ctx: RankContext, plan: Plan, job: BenchJob, index: num
     const opts = { checkFinite: false, recordTimeline: false, lossScale: lossScale(global) };
     const steps: RankStep[] = [];
     let bytes: GroupBytes | null = null;
-    let reps = job.reps;
-    for (let k = 0; k < job.warmup + reps; k++) {
+    let reps = reps0;
+    for (let k = 0; k < warmup + reps; k++) {
       await ctx.world.barrier(`bench.${index}.${k}`);
       const r = await runTrainStep(model, local, opts);
-      if (k < job.warmup) continue;
+      if (k < warmup) continue;
       steps.push({ stepSeconds: r.stepSeconds, computeSeconds: r.computeSeconds, commWaitSeconds: r.commWaitSeconds });
       bytes = r.bytes;
       if (steps.length === 1 && (await maxOverRanks(ctx, r.stepSeconds, `bench.${index}.slow`)) > job.slowStepSeconds) reps = 1;
@@ -93,6 +97,8 @@ export async function rankMain(ctx: RankContext, job: BenchJob): Promise<RankBen
   const plans = loadPlans(job);
   /** series -> the sequence length whose step exceeded maxStepSeconds */
   const tooSlow = new Map<string, number>();
+  /** series -> the previous plan's sequence length and slowest step (the same on every rank) */
+  const last = new Map<string, { seq: number; seconds: number }>();
   const out: RankPlanResult[] = [];
   for (const [i, plan] of plans.entries()) {
     assertPlan(plan);
@@ -101,12 +107,15 @@ export async function rankMain(ctx: RankContext, job: BenchJob): Promise<RankBen
       out.push({ steps: null, bytes: null, predicted: expectedBytes(plan, ctx.sp.rank, ctx.dp.rank) });
       continue;
     }
-    const r = await benchPlan(ctx, plan, job, i);
+    const seq = plan.spec.train.seq;
+    const prev = last.get(group);
+    const expect = prev === undefined ? 0 : prev.seconds * (seq / prev.seq) ** 2;
+    const r = await benchPlan(ctx, plan, job, i, prev === undefined ? job.warmup : 0, expect > job.slowStepSeconds ? 1 : job.reps);
     out.push(r);
-    const worst = Math.max(...(r.steps ?? []).map((s) => s.stepSeconds));
-    // every rank gets the same maximum, so every rank skips the same plans
-    if ((await maxOverRanks(ctx, worst, `bench.${i}.max`)) > job.maxStepSeconds)
-      tooSlow.set(group, Math.min(tooSlow.get(group) ?? Infinity, plan.spec.train.seq));
+    // every rank gets the same maximum, so every rank takes the same decisions for the later plans
+    const worst = await maxOverRanks(ctx, Math.max(...(r.steps ?? []).map((s) => s.stepSeconds)), `bench.${i}.max`);
+    last.set(group, { seq, seconds: worst });
+    if (worst > job.maxStepSeconds) tooSlow.set(group, Math.min(tooSlow.get(group) ?? Infinity, seq));
     ctx.post({ done: i, of: plans.length, tensors: tf.memory().numTensors });
   }
   const result: RankBenchResult = { backend, rank: ctx.rank, plans: out };

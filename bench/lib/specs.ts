@@ -17,10 +17,15 @@ export interface BenchModel {
   readonly heads: number;
   readonly ffn: number;
   readonly vocab: number;
-  readonly block: number;
+  /** the spec's `block`: intra-chunk block of linear layers, tile edge of softmax layers */
+  readonly block: { readonly linear: number; readonly softmax: number };
 }
 
-export const DEFAULT_MODEL: BenchModel = { hidden: 128, heads: 4, ffn: 128, vocab: 256, block: 64 };
+/**
+ * Blocks: 64 for linear attention, 128 for softmax (the faster of 64/128/256 for each kernel on the wasm
+ * backend here; a softmax tile of 64 pays the per-op dispatch cost four times as often as 128).
+ */
+export const DEFAULT_MODEL: BenchModel = { hidden: 128, heads: 4, ffn: 128, vocab: 256, block: { linear: 64, softmax: 128 } };
 
 export interface BenchConfig {
   readonly kind: LayerKind;
@@ -44,7 +49,7 @@ export function specText(c: BenchConfig): string {
     `  layers 1 = ${c.kind}`,
     c.kind === "linear" ? "  linear { kind basic  feature identity }" : "  softmax { rope off }",
     `}`,
-    `parallel { sp ${c.ranks}  linear ${lin}  softmax ${sm}  overlap ${c.overlap ? "on" : "off"}  block ${m.block} }`,
+    `parallel { sp ${c.ranks}  linear ${lin}  softmax ${sm}  overlap ${c.overlap ? "on" : "off"}  block ${m.block[c.kind]} }`,
     `train { seq ${c.seq}  batch 1  steps 1  optimizer adamw lr 1e-3  data random  seed 0 }`,
     "",
   ].join("\n");
