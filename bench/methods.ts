@@ -5,7 +5,7 @@
 import { fileURLToPath } from "node:url";
 import type { Plan } from "../compiler/plan/schema.ts";
 import { measurePlans, type PlanMeasure, type Transport } from "./lib/launch.ts";
-import { localProfile, predict, type Predicted } from "./lib/predict.ts";
+import { loadSimulator, type Predicted } from "./lib/predict.ts";
 import { compileConfig, DEFAULT_MODEL, fmtTokens, LINEAR_METHODS, parseLengths, SOFTMAX_METHODS, type BenchConfig, type LayerKind, type Method } from "./lib/specs.ts";
 import { finish, flags, fmtBytes, fmtRatio, fmtS, machine, machineLine, table, writeJson } from "./lib/stats.ts";
 
@@ -61,7 +61,7 @@ for (const [kind, lens, methods] of [
 }
 
 // the local profile measured now (same load as the figures), unless --cached-profile
-const hw = await localProfile(!f.has("cached-profile") && !quick);
+const sim = await loadSimulator(!f.has("cached-profile") && !quick);
 const m = machine();
 process.stderr.write(`methods: ${configs.length} plans on ${ranks} ranks (${transport}); ${machineLine(m)}\n`);
 const t0 = performance.now();
@@ -84,7 +84,7 @@ finish(m);
 const rows: Row[] = [];
 for (let i = 0; i < configs.length; i += 2) {
   const c = configs[i]!;
-  rows.push({ kind: c.cfg.kind, seq: c.cfg.seq, method: c.cfg.method, on: measured[i]!, off: measured[i + 1]!, predictedOn: predict(c.plan, hw), predictedOff: predict(configs[i + 1]!.plan, hw) });
+  rows.push({ kind: c.cfg.kind, seq: c.cfg.seq, method: c.cfg.method, on: measured[i]!, off: measured[i + 1]!, predictedOn: sim?.predict(c.plan) ?? null, predictedOff: sim?.predict(configs[i + 1]!.plan) ?? null });
 }
 
 const base = (r: Row) => rows.find((b) => b.kind === r.kind && b.seq === r.seq && b.method === (r.kind === "linear" ? "lasp2" : "lasp2h"))!;
@@ -149,10 +149,10 @@ const report = [
   "step: median over k timed steps of the slowest rank (all ranks start each step after a barrier); tokens/s = N / step (on)",
   "wait: mean over ranks of the time blocked in comm_wait; recv/rank: bytes received in one step by the rank that received most",
   `(all groups, attention + gradient all-reduce); '=': measured equals the plan's prediction on every rank; vs base: step / ${"lasp2 (linear) or lasp2h (softmax)"}, overlap on`,
-  hasSim ? `sim: compiler/cost/simulate.ts predictPlan with the local profile (${hw.sources[0] ?? ""})` : "",
+  hasSim ? `sim: compiler/cost/simulate.ts predictPlan with the local profile (${sim?.source ?? ""})` : "",
   "",
   ...targets(),
 ].join("\n");
 process.stdout.write(report + "\n");
-writeJson(out, { bench: "methods", machine: m, transport, ranks, backend, model, reps, warmup, maxStepSeconds: maxStep, profile: hw, rows });
+writeJson(out, { bench: "methods", machine: m, transport, ranks, backend, model, reps, warmup, maxStepSeconds: maxStep, profile: sim?.profile ?? null, rows });
 process.stderr.write(`wrote ${out}\n`);
