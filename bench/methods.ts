@@ -89,7 +89,7 @@ for (let i = 0; i < configs.length; i += 2) {
 
 const base = (r: Row) => rows.find((b) => b.kind === r.kind && b.seq === r.seq && b.method === (r.kind === "linear" ? "lasp2" : "lasp2h"))!;
 const hasSim = rows.some((r) => r.predictedOn !== null);
-const header = ["layer   N     method", "step on s", "step off s", "off/on", "tokens/s", "wait on s", "wait off s", "recv/rank", "plan predicts", "=", "vs base", "k", ...(hasSim ? ["sim on s", "sim/meas"] : [])];
+const header = ["layer   N     method", "step on s", "step off s", "off/on", "tokens/s", "wait on s", "wait off s", "sp recv", "plan", "all recv", "plan", "=", "vs base", "k", ...(hasSim ? ["sim on s", "sim/meas"] : [])];
 const lines = rows.map((r) => {
   const b = base(r);
   const ok = r.on.ran && r.off.ran;
@@ -101,6 +101,8 @@ const lines = rows.map((r) => {
     r.on.ran ? String(Math.round(r.seq / r.on.stepSeconds)) : "-",
     fmtS(r.on.commWaitSeconds),
     fmtS(r.off.commWaitSeconds),
+    fmtBytes(r.on.spBytesMax),
+    fmtBytes(r.on.spPredictedMax),
     fmtBytes(r.on.bytesMax),
     fmtBytes(r.on.predictedMax),
     !ok ? "skipped" : r.on.bytesMatch && r.off.bytesMatch ? "✓" : "✗",
@@ -147,8 +149,9 @@ const report = [
   "",
   `k: timed steps (${reps}; 1 where a step is expected or found to take over ${f.get("slow-step") ?? 8} s); warm-up ${warmup} step(s) before the first length of each method only`,
   "step: median over k timed steps of the slowest rank (all ranks start each step after a barrier); tokens/s = N / step (on)",
-  "wait: mean over ranks of the time blocked in comm_wait; recv/rank: bytes received in one step by the rank that received most",
-  `(all groups, attention + gradient all-reduce); '=': measured equals the plan's prediction on every rank; vs base: step / ${"lasp2 (linear) or lasp2h (softmax)"}, overlap on`,
+  "wait: mean over ranks of the time blocked in comm_wait; sp recv: bytes received in one step over the SP group (the attention",
+  "layer's collectives) by the rank that received most; all recv: every group (adds the gradient all-reduce); plan: compiler/cost/bytes.ts",
+  "over the plan's comm steps; '=': measured equals the plan on every rank, group and kind (on and off); vs base: step / lasp2 (linear) or lasp2h (softmax), overlap on",
   hasSim ? `sim: compiler/cost/simulate.ts predictPlan with the local profile (${sim?.source ?? ""})` : "",
   "",
   ...targets(),

@@ -41,6 +41,9 @@ export interface PlanMeasure {
   /** bytes received in one step, summed over groups and kinds, by the rank that received most */
   readonly bytesMax: number;
   readonly predictedMax: number;
+  /** the same for the SP group only (the attention layer's collectives; the rest is the gradient all-reduce) */
+  readonly spBytesMax: number;
+  readonly spPredictedMax: number;
   /** measured equals the plan's prediction on every rank, group and collective kind */
   readonly bytesMatch: boolean;
   readonly mismatches: string[];
@@ -49,9 +52,9 @@ export interface PlanMeasure {
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const ENTRY = new URL("./rank-bench.ts", import.meta.url);
 
-function sumBytes(b: GroupBytes): number {
+function sumBytes(b: GroupBytes, groups: readonly (keyof GroupBytes)[] = ["sp", "dp", "world"]): number {
   let s = 0;
-  for (const g of [b.sp, b.dp, b.world]) for (const [k, v] of Object.entries(g)) if (k !== "barrier") s += v;
+  for (const g of groups) for (const [k, v] of Object.entries(b[g])) if (k !== "barrier") s += v;
   return s;
 }
 
@@ -111,7 +114,7 @@ export async function measurePlans(plans: readonly Plan[], groups: readonly stri
   const rows = plans.map((_, i): PlanMeasure => {
     const per = ranks.map((x) => x.plans[i]!);
     const steps = per.map((p) => p.steps);
-    if (steps.some((s) => s === null)) return { ran: false, k: 0, stepSeconds: NaN, commWaitSeconds: NaN, computeSeconds: NaN, bytesMax: NaN, predictedMax: NaN, bytesMatch: false, mismatches: [] };
+    if (steps.some((s) => s === null)) return { ran: false, k: 0, stepSeconds: NaN, commWaitSeconds: NaN, computeSeconds: NaN, bytesMax: NaN, predictedMax: NaN, spBytesMax: NaN, spPredictedMax: NaN, bytesMatch: false, mismatches: [] };
     const k = Math.min(...steps.map((s) => s!.length));
     const at = (j: number) => steps.map((s) => s![j]!);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -125,6 +128,8 @@ export async function measurePlans(plans: readonly Plan[], groups: readonly stri
       computeSeconds: median(idx.map((j) => mean(at(j).map((s) => s.computeSeconds)))),
       bytesMax: Math.max(...per.map((p) => sumBytes(p.bytes!))),
       predictedMax: Math.max(...per.map((p) => sumBytes(p.predicted))),
+      spBytesMax: Math.max(...per.map((p) => sumBytes(p.bytes!, ["sp"]))),
+      spPredictedMax: Math.max(...per.map((p) => sumBytes(p.predicted, ["sp"]))),
       bytesMatch: mismatches.length === 0,
       mismatches,
     };
