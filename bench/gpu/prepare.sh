@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds bench/gpu/carry/ (gitignored) for the device machine, which has no Node.js and no network:
-# xz'd node and dawn.node, the webgpu package's JS, Debian's Vulkan loader + glvnd debs, and
-# check.ts bundled by esbuild into one check.mjs (tfjs inside). First run: minutes (xz -9); then seconds.
+# xz'd node and dawn.node, the webgpu package's JS, Debian's Vulkan loader + glvnd debs, check.ts
+# bundled by esbuild into one check.mjs (tfjs inside), and methods.ts's three bundles (no tsx needed).
+# First run: minutes (xz -9); then seconds.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 C=$ROOT/bench/gpu/carry
@@ -33,12 +34,28 @@ if ! ls "$C"/debs/libvulkan1_*.deb >/dev/null 2>&1; then
   (cd "$C/debs" && apt-get $o download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
 fi
 
+# tfjs-core is CommonJS and calls require(): give each ESM bundle a real `require`. Backends that are
+# not carried (wasm, tfjs-node) stay external: importing one there fails with its own message.
+bundle() {
+  npx esbuild "$1" --bundle --platform=node --format=esm --target=node20 \
+    --external:webgpu --external:@tensorflow/tfjs-backend-wasm \
+    --external:@tensorflow/tfjs-node --external:@tensorflow/tfjs-node-gpu --log-level=warning --legal-comments=none \
+    --banner:js="import { createRequire as __laspRequire } from 'node:module'; const require = __laspRequire(import.meta.url);" \
+    --outfile="$2"
+}
 echo "prepare: bundling bench/gpu/check.ts"
-# tfjs-core is CommonJS and calls require(): give the ESM bundle a real `require`.
-npx esbuild bench/gpu/check.ts --bundle --platform=node --format=esm --target=node20 \
-  --external:webgpu --log-level=warning --legal-comments=none \
-  --banner:js="import { createRequire as __laspRequire } from 'node:module'; const require = __laspRequire(import.meta.url);" \
-  --outfile="$C/check.mjs"
+bundle bench/gpu/check.ts "$C/check.mjs"
+# methods.ts (RUN_MODE=methods): the main script, its rank entry, and the worker bootstrap. launch.ts
+# starts workers from ./worker-entry.mjs beside itself (import.meta.url): in the bundle that is this
+# folder, so the bundled rank-worker.ts goes there under that name and no worker needs tsx.
+echo "prepare: bundling bench/gpu/methods.ts, methods-rank.ts, runtime/comm/threads/rank-worker.ts"
+bundle bench/gpu/methods.ts "$C/methods.mjs"
+bundle bench/gpu/methods-rank.ts "$C/methods-rank.mjs"
+bundle runtime/comm/threads/rank-worker.ts "$C/worker-entry.mjs"
+grep -q 'new URL("./worker-entry.mjs", import.meta.url)' "$C/methods.mjs" || {
+  echo "prepare: methods.mjs no longer starts workers from ./worker-entry.mjs (see runtime/comm/threads/launch.ts)" >&2
+  exit 1
+}
 
 du -ab "$C" | sort -n | tail -12
 TOTAL=$(du -sb "$C" | cut -f1)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # GPU check on the lent machine (device tool, repo root, carry=bench/gpu/carry): unpacks node + Dawn,
-# installs the Vulkan loader, finds the NVIDIA ICD, probes, runs check.mjs (RUN_MODE=tune: tune.ts); < 6 min.
+# installs the Vulkan loader, finds the NVIDIA ICD, probes, runs check.mjs (RUN_MODE=tune: tune.ts;
+# RUN_MODE=methods: methods.mjs, lasp2 vs lasp1 vs ring through plan + executor, < 4.5 min); < 6 min.
 # Locally (lavapipe): SKIP_DEBS=1 VK_DRIVER_FILES=<icd.json> LD_LIBRARY_PATH=<loader dir> bench/gpu/run.sh
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -19,6 +20,7 @@ xz -dc "$C/node.xz" >"$W/node" && chmod +x "$W/node"
 xz -dc "$C/dawn.node.xz" >"$W/node_modules/webgpu/dist/linux-x64/dawn.node"
 cp "$C/webgpu/index.js" "$C/webgpu/package.json" "$W/node_modules/webgpu/"
 cp "$C/check.mjs" "$W/check.mjs"
+for f in methods.mjs methods-rank.mjs worker-entry.mjs; do [ -f "$C/$f" ] && cp "$C/$f" "$W/$f"; done
 "$W/node" -v || { echo "FATAL: carried node does not run here"; exit 3; }
 
 if [ "${SKIP_DEBS:-0}" != 1 ]; then
@@ -72,6 +74,24 @@ if [ "${RUN_MODE:-check}" = tune ]; then
   echo "== tune: tile sweep, dispatch cost, linear-attention block sweep"
   timeout 200 ./node check.mjs --only tune --budget-s 170 --out "$OUT" --label tune ${CHECK_ARGS:-}
   echo "exit $?; done in $(($(date +%s) - T0)) s"
+  exit 0
+fi
+
+if [ "${RUN_MODE:-check}" = methods ]; then
+  # no new plan starts after METHODS_BUDGET_S; the whole step ends by METHODS_TIMEOUT_S (progress lines
+  # carry each plan's step times, so a cut-off run still shows what finished)
+  echo "== methods: lasp2 vs lasp1 vs ring, 1 and W ranks (worker threads, one Dawn device each), $(($(date +%s) - T0)) s in"
+  SMI=""
+  if command -v nvidia-smi >/dev/null; then
+    nvidia-smi --query-gpu=timestamp,memory.used,utilization.gpu,clocks.sm,power.draw --format=csv -l 2 >"$OUT/smi.csv" 2>&1 &
+    SMI=$!
+  fi
+  timeout -k 5 "${METHODS_TIMEOUT_S:-230}" ./node methods.mjs --budget-s "${METHODS_BUDGET_S:-150}" --out "$OUT" ${METHODS_ARGS:-}
+  echo "exit $?; done in $(($(date +%s) - T0)) s"
+  if [ -n "$SMI" ]; then
+    kill "$SMI"
+    echo "GPU samples (every 2 s): $(($(wc -l <"$OUT/smi.csv") - 1)); peak memory.used: $(tail -n +2 "$OUT/smi.csv" | cut -d, -f2 | sort -n | tail -1); peak utilization: $(tail -n +2 "$OUT/smi.csv" | cut -d, -f3 | sort -n | tail -1)"
+  fi
   exit 0
 fi
 
