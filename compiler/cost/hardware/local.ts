@@ -13,8 +13,8 @@ export interface LocalMeasurement {
   readonly measuredAt: string;
   /** float32 FLOP/s of a 512x512x512 tfjs-wasm matMul (one thread) */
   readonly matmulFlops: number;
-  /** float32 FLOP/s of a batched [32,256,32]x[32,32,256] matMul (the shape attention kernels use) */
-  readonly batchedFlops: number;
+  /** float32 FLOP/s of the runtime's own softmax-attention forward kernel (32 heads, 256 tokens, d 16, block 64) */
+  readonly attentionFlops: number;
   /** seconds of one tiny tfjs op (dispatch cost) */
   readonly opSeconds: number;
   /** bytes/s a tfjs add moves (2 reads + 1 write of float32) */
@@ -27,7 +27,7 @@ export interface LocalMeasurement {
   readonly totalMemory: number;
 }
 
-export const CACHE_FILE = join(os.tmpdir(), "lasp-local-profile-v1.json");
+export const CACHE_FILE = join(os.tmpdir(), "lasp-local-profile-v2.json");
 
 function hostKey(): string {
   const cpu = os.cpus()[0]?.model ?? "cpu";
@@ -47,17 +47,20 @@ function timeIt(fn: () => void, reps: number): number {
   return ts[Math.floor(ts.length / 2)]!;
 }
 
-async function measureTfjs(): Promise<Pick<LocalMeasurement, "matmulFlops" | "batchedFlops" | "opSeconds" | "elementwiseBandwidth">> {
+async function measureTfjs(): Promise<Pick<LocalMeasurement, "matmulFlops" | "attentionFlops" | "opSeconds" | "elementwiseBandwidth">> {
   const tf = await import("@tensorflow/tfjs-core");
   const { initBackend } = await import("../../../runtime/backend/index.ts");
   await initBackend("wasm");
   const n = 512;
   const a = tf.randomNormal([n, n]);
   const b = tf.randomNormal([n, n]);
-  const mm = timeIt(() => tf.tidy(() => tf.matMul(a, b).dataSync()), 5);
-  const qa = tf.randomNormal([32, 256, 32]);
-  const kb = tf.randomNormal([32, 32, 256]);
-  const bm = timeIt(() => tf.tidy(() => tf.matMul(qa, kb).dataSync()), 5);
+  // tidy's result is walked for tensors element by element: return nothing, never the typed array
+  const mm = timeIt(() => tf.tidy(() => void tf.matMul(a, b).dataSync()), 5);
+  const { saForward } = await import("../../../runtime/kernels/softmax-attention.ts");
+  const [BH, C, dh] = [32, 256, 16];
+  const qa = tf.randomNormal([BH, C, dh]) as import("@tensorflow/tfjs-core").Tensor3D;
+  const pos = Int32Array.from({ length: C }, (_, i) => i);
+  const att = timeIt(() => tf.tidy(() => void saForward(qa, qa, qa, pos, pos, { causal: false, block: 64, groups: 1 }).o.dataSync()), 5);
   const s = tf.randomNormal([4, 4]);
   const reps = 200;
   const op = timeIt(() => tf.tidy(() => {
@@ -67,11 +70,11 @@ async function measureTfjs(): Promise<Pick<LocalMeasurement, "matmulFlops" | "ba
   }), 5) / reps;
   const big = 1 << 22;
   const x = tf.randomNormal([big]);
-  const add = timeIt(() => tf.tidy(() => tf.add(x, x).dataSync()), 5);
-  tf.dispose([a, b, qa, kb, s, x]);
+  const add = timeIt(() => tf.tidy(() => void tf.add(x, x).dataSync()), 5);
+  tf.dispose([a, b, qa, s, x]);
   return {
     matmulFlops: (2 * n * n * n) / mm,
-    batchedFlops: (2 * 32 * 256 * 32 * 256) / bm,
+    attentionFlops: (2 * BH * C * C * 2 * dh) / att, // flops.ts's sa_forward rule: 2 BH pairs (dk + dv)
     opSeconds: op,
     elementwiseBandwidth: (3 * 4 * big) / add,
   };
@@ -131,7 +134,7 @@ export function cachedLocal(): LocalMeasurement | null {
   if (!existsSync(CACHE_FILE)) return null;
   try {
     const m = JSON.parse(readFileSync(CACHE_FILE, "utf8")) as LocalMeasurement;
-    return m.key === hostKey() && typeof m.matmulFlops === "number" ? m : null;
+    return m.key === hostKey() && typeof m.attentionFlops === "number" ? m : null;
   } catch {
     return null;
   }
@@ -151,15 +154,18 @@ export function localProfile(m: LocalMeasurement): HardwareProfile {
     sharedMemoryBytes: m.totalMemory,
     peakFlops: { fp32: m.matmulFlops, bf16: m.matmulFlops },
     matmulEfficiency: 1,
-    attentionEfficiency: Math.min(1, m.batchedFlops / m.matmulFlops),
+    attentionEfficiency: Math.min(1, m.attentionFlops / m.matmulFlops),
     memoryBandwidth: m.elementwiseBandwidth,
     opOverhead: m.opSeconds,
+    callOverhead: m.opSeconds,
+    collectives: "shared",
+    p2p: "eager",
     computeUnits: m.cores,
     intra: link,
     inter: { nicsPerNode: 1, nicBandwidth: m.copyBandwidth, latency: m.wakeLatency },
     sources: [
       `measured on this host, cached in ${CACHE_FILE}: tfjs-wasm float32 512^3 matMul ${(m.matmulFlops / 1e9).toFixed(2)} GFLOP/s, ` +
-        `batched attention-shaped matMul ${(m.batchedFlops / 1e9).toFixed(2)} GFLOP/s, tiny op ${(m.opSeconds * 1e6).toFixed(1)} us, ` +
+        `softmax-attention kernel ${(m.attentionFlops / 1e9).toFixed(2)} GFLOP/s, tiny op ${(m.opSeconds * 1e6).toFixed(1)} us, ` +
         `add ${(m.elementwiseBandwidth / 1e9).toFixed(2)} GB/s, SharedArrayBuffer copy ${(m.copyBandwidth / 1e9).toFixed(2)} GB/s, ` +
         `thread wake ${(m.wakeLatency * 1e6).toFixed(1)} us`,
       "bf16 is not a tfjs-wasm type: the local profile computes at the float32 rate whatever --dtype says",

@@ -35,6 +35,12 @@ export interface HardwareProfile {
   readonly computeUnits?: number;
   /** inside a node: per-device bandwidth (one direction) and per-hop latency */
   readonly intra: LinkSpec;
+  /** fixed cost of one collective or point-to-point call (launch, setup), seconds */
+  readonly callOverhead: number;
+  /** ring: collectives run as rings of dependent hops (NCCL); shared: one shared-memory exchange, one wake-up */
+  readonly collectives: "ring" | "shared";
+  /** point-to-point: eager = the data leaves at the send; rendezvous = once the receiver has posted too (NCCL) */
+  readonly p2p: "eager" | "rendezvous";
   /** between nodes: NICs per node, each NIC's bandwidth (one direction), per-hop latency */
   readonly inter: { readonly nicsPerNode: number; readonly nicBandwidth: number; readonly latency: number };
   /** where the numbers come from */
@@ -45,13 +51,18 @@ const GB = 1e9;
 const T = 1e12;
 const MiB = 2 ** 20;
 
-// Efficiencies shared by the GPU profiles: large bf16/fp32 GEMMs reach ~70% of the dense peak (cuBLAS);
-// FlashAttention-2 / Lightning-attention kernels reach ~50-70% of the GEMM rate; kernel launch ~5 us.
+// Shared by the GPU profiles: large bf16/fp32 GEMMs reach ~70% of the dense peak (cuBLAS); FlashAttention-2 /
+// Lightning-attention kernels ~60% of the GEMM rate; kernel launch ~5 us. Collectives follow NCCL's own
+// tuning model (src/graph/tuning.cc: base latency per call + per-hop latency, ring LL128/Simple protocols).
 const GPU_COMMON = {
   matmulEfficiency: 0.7,
   attentionEfficiency: 0.6,
   opOverhead: 5e-6,
+  callOverhead: 8e-6,
+  collectives: "ring",
+  p2p: "rendezvous",
 } as const;
+const NCCL_LATENCY = "latency: NCCL tuning model (src/graph/tuning.cc): ~8 us per call, ~2 us per NVLink hop, ~5 us per network hop; not vendor figures";
 
 export const A100_80GB: HardwareProfile = {
   name: "A100-80GB",
@@ -61,13 +72,13 @@ export const A100_80GB: HardwareProfile = {
   peakFlops: { fp32: 19.5 * T, bf16: 312 * T },
   ...GPU_COMMON,
   memoryBandwidth: 2039 * GB,
-  intra: { bandwidth: 300 * GB, latency: 5e-6 },
-  inter: { nicsPerNode: 4, nicBandwidth: 25 * GB, latency: 10e-6 },
+  intra: { bandwidth: 300 * GB, latency: 2e-6 },
+  inter: { nicsPerNode: 4, nicBandwidth: 25 * GB, latency: 5e-6 },
   sources: [
     "NVIDIA A100 datasheet: FP32 19.5 TFLOP/s, BF16 tensor 312 TFLOP/s dense, HBM2e 2039 GB/s, 80 GB",
     "NVLink 3 / NVSwitch: 600 GB/s per GPU bidirectional = 300 GB/s each way",
     "InfiniBand HDR 200 Gb/s = 25 GB/s per NIC each way, 4 NICs per node (as the issue specifies)",
-    "latency: typical NCCL per-step latency (~5 us NVLink, ~10 us IB), not a vendor figure",
+    NCCL_LATENCY,
   ],
 };
 
@@ -79,14 +90,14 @@ export const H100_80GB: HardwareProfile = {
   peakFlops: { fp32: 67 * T, bf16: 989 * T },
   ...GPU_COMMON,
   memoryBandwidth: 3350 * GB,
-  intra: { bandwidth: 450 * GB, latency: 5e-6 },
-  inter: { nicsPerNode: 8, nicBandwidth: 50 * GB, latency: 10e-6 },
+  intra: { bandwidth: 450 * GB, latency: 2e-6 },
+  inter: { nicsPerNode: 8, nicBandwidth: 50 * GB, latency: 5e-6 },
   sources: [
     "NVIDIA H100 SXM5 datasheet: FP32 67 TFLOP/s, BF16 tensor 989 TFLOP/s dense (1979 with sparsity), HBM3 3.35 TB/s",
     "memory: 81559 MiB as nvidia-smi reports an H100 80GB",
     "NVLink 4: 900 GB/s per GPU bidirectional = 450 GB/s each way",
     "InfiniBand NDR 400 Gb/s = 50 GB/s per NIC each way, 8 NICs per node (one per GPU)",
-    "latency: typical NCCL per-step latency (~5 us NVLink, ~10 us IB), not a vendor figure",
+    NCCL_LATENCY,
   ],
 };
 
@@ -99,7 +110,7 @@ export const H200: HardwareProfile = {
   sources: [
     "NVIDIA H200 datasheet: 141 GB HBM3e at 4.8 TB/s; compute as H100 SXM (FP32 67, BF16 989 TFLOP/s dense)",
     "NVLink 4: 900 GB/s per GPU bidirectional = 450 GB/s each way; 8x NDR 400 Gb/s (50 GB/s) per node",
-    "latency: typical NCCL per-step latency (~5 us NVLink, ~10 us IB), not a vendor figure",
+    NCCL_LATENCY,
   ],
 };
 

@@ -1,0 +1,59 @@
+// Memory one device holds at the peak of a training step: weights, gradients and AdamW state (16 bytes a
+// weight in fp32 and in bf16 mixed precision), the plan's activations (forward buffers the backward reads)
+// and the receive buffers of the collectives in flight at once.
+import type { Plan, Step } from "../plan/schema.ts";
+import type { HardwareProfile, SimDtype } from "./hardware/profile.ts";
+import { DTYPE_BYTES } from "./simulate-compute.ts";
+
+export interface MemoryBreakdown {
+  readonly weights: number;
+  readonly grads: number;
+  /** AdamW m and v (fp32), plus the fp32 master weights under bf16 */
+  readonly optimizer: number;
+  readonly activations: number;
+  /** peak bytes of collective results in flight (forward/backward), or the largest gradient all-reduce result */
+  readonly commBuffers: number;
+  readonly total: number;
+}
+
+/** Peak over the step list of the bytes received by collectives started but not yet waited. */
+function inFlightPeak(steps: readonly Step[]): number {
+  const live = new Map<string, number>();
+  let cur = 0;
+  let peak = 0;
+  for (const s of steps) {
+    if (s.op === "comm_start") {
+      live.set(s.handle, s.bytesPerRank);
+      cur += s.bytesPerRank;
+      peak = Math.max(peak, cur);
+    } else if (s.op === "comm_wait") {
+      cur -= live.get(s.handle) ?? 0;
+      live.delete(s.handle);
+    }
+  }
+  return peak;
+}
+
+/** The memory of one device running `plan` in `dtype`. */
+export function memoryOf(plan: Plan, dtype: SimDtype): MemoryBreakdown {
+  const n = plan.estimates.totals.paramCount;
+  const b = DTYPE_BYTES[dtype];
+  const weights = n * b;
+  const grads = n * b;
+  const optimizer = n * (dtype === "fp32" ? 8 : 12);
+  const activations = (plan.estimates.totals.activationBytes * b) / 4;
+  // the gradient all-reduce frees each input as its result lands: one result at a time is extra
+  const largestGrad = Math.max(0, ...plan.gradSync.filter((s) => s.op === "comm_wait").flatMap((s) => s.out.map((o) => paramBytes(plan, o))));
+  const commBuffers = (Math.max(inFlightPeak([...plan.forward, ...plan.backward]), largestGrad) * b) / 4;
+  return { weights, grads, optimizer, activations, commBuffers, total: weights + grads + optimizer + activations + commBuffers };
+}
+
+function paramBytes(plan: Plan, gradBuffer: string): number {
+  const p = plan.params.find((q) => q.grad === gradBuffer);
+  return p === undefined ? 0 : 4 * p.shape.reduce((a, c) => a * c, 1);
+}
+
+/** Bytes one device may use: the profile's memory, or its share of the machine's for the local profile. */
+export function deviceMemory(hw: HardwareProfile, world: number): number {
+  return hw.sharedMemoryBytes === undefined ? hw.memoryBytes : Math.min(hw.memoryBytes, hw.sharedMemoryBytes / world);
+}

@@ -1,0 +1,133 @@
+// `simulate(spec, gpus, profile)`: compiles the spec with sp = gpus / dp for every method combination and
+// predicts each one's step time, tokens/s and memory per device from the plan's own FLOP and byte counts
+// (simulate-schedule.ts, simulate-memory.ts). docs/COST-MODEL.md lists every term and its source.
+import type { Spec, LinearMethod, SoftmaxMethod } from "../../dsl/spec.ts";
+import type { Plan } from "../plan/schema.ts";
+import { compile } from "../index.ts";
+import { formatDiagnostic } from "../../dsl/index.ts";
+import { simulateSchedule, type PhaseTimes } from "./simulate-schedule.ts";
+import { memoryOf, deviceMemory, type MemoryBreakdown } from "./simulate-memory.ts";
+import type { HardwareProfile, SimDtype } from "./hardware/profile.ts";
+
+export const LINEAR_METHODS: readonly LinearMethod[] = ["lasp2", "lasp1", "ring"];
+export const SOFTMAX_METHODS: readonly SoftmaxMethod[] = ["lasp2h", "ring", "ulysses"];
+
+/** AdamW touches ~32 bytes a weight (read grad, master, m, v; write master, m, v, weight; the clip norm). */
+const OPTIMIZER_BYTES_PER_PARAM = 32;
+
+export interface SimOptions {
+  /** sequence length N (default: the spec's train.seq) */
+  readonly seq?: number;
+  /** default fp32, the runtime's type */
+  readonly dtype?: SimDtype;
+  /** restrict the combinations (default: every method of each attention kind the model has) */
+  readonly linear?: readonly LinearMethod[];
+  readonly softmax?: readonly SoftmaxMethod[];
+}
+
+export interface PlanPrediction {
+  readonly stepSeconds: number;
+  readonly tokensPerSec: number;
+  readonly memoryBytesPerDevice: number;
+  readonly fits: boolean;
+  readonly time: PhaseTimes & {
+    readonly optimizer: number;
+    readonly computeSeconds: number;
+    readonly commSeconds: number;
+    readonly exposedCommSeconds: number;
+  };
+  readonly memory: MemoryBreakdown;
+  /** the SP group or the gradient all-reduce crossed a node boundary */
+  readonly interNode: boolean;
+}
+
+export interface MethodResult extends PlanPrediction {
+  readonly linear: LinearMethod;
+  readonly softmax: SoftmaxMethod;
+  /** stepSeconds / stepSeconds of lasp2 + lasp2h (the baseline row) */
+  readonly vsLasp2: number;
+}
+
+export interface SimResult {
+  readonly model: string;
+  readonly profile: string;
+  readonly dtype: SimDtype;
+  readonly gpus: number;
+  readonly sp: number;
+  readonly dp: number;
+  readonly seq: number;
+  readonly tokensPerStep: number;
+  readonly deviceMemoryBytes: number;
+  /** sorted by step time, fastest first */
+  readonly results: MethodResult[];
+  /** combinations the compiler refused (e.g. Ulysses with heads not divisible by sp) */
+  readonly skipped: { linear: LinearMethod; softmax: SoftmaxMethod; reason: string }[];
+}
+
+/** The prediction for one compiled plan (what a benchmark compares with a measured step). */
+export function predictPlan(plan: Plan, hw: HardwareProfile, dtype: SimDtype = "fp32"): PlanPrediction {
+  const s = simulateSchedule(plan, hw, dtype);
+  const share = hw.computeUnits === undefined ? 1 : Math.min(1, hw.computeUnits / plan.mesh.world);
+  const optimizer = (plan.estimates.totals.paramCount * OPTIMIZER_BYTES_PER_PARAM) / hw.memoryBandwidth / share;
+  const stepSeconds = s.phases.gradSync + optimizer;
+  const memory = memoryOf(plan, dtype);
+  const tokens = plan.spec.train.batch * plan.spec.train.seq;
+  return {
+    stepSeconds,
+    tokensPerSec: tokens / stepSeconds,
+    memoryBytesPerDevice: memory.total,
+    fits: memory.total <= deviceMemory(hw, plan.mesh.world),
+    time: { ...s.phases, optimizer, computeSeconds: s.computeSeconds, commSeconds: s.commSeconds, exposedCommSeconds: s.exposedCommSeconds },
+    memory,
+    interNode: s.interNode,
+  };
+}
+
+/** The spec with sp = gpus / dp, the methods and the sequence length replaced. */
+export function specFor(spec: Spec, gpus: number, linear: LinearMethod, softmax: SoftmaxMethod, seq: number): Spec {
+  const s = structuredClone(spec);
+  return { ...s, parallel: { ...s.parallel, sp: gpus / s.parallel.dp, linear, softmax }, train: { ...s.train, seq } };
+}
+
+export function simulate(spec: Spec, gpus: number, hw: HardwareProfile, opts: SimOptions = {}): SimResult {
+  const dp = spec.parallel.dp;
+  if (!Number.isInteger(gpus) || gpus < 1 || gpus % dp !== 0) throw new RangeError(`gpus ${gpus} is not a positive multiple of the spec's dp ${dp}`);
+  const seq = opts.seq ?? spec.train.seq;
+  const dtype = opts.dtype ?? "fp32";
+  const kinds = new Set(spec.model.layers.map((l) => l.kind));
+  const linears = kinds.has("linear") ? (opts.linear ?? LINEAR_METHODS) : [spec.parallel.linear];
+  const softmaxes = kinds.has("softmax") ? (opts.softmax ?? SOFTMAX_METHODS) : [spec.parallel.softmax];
+  const rows: Omit<MethodResult, "vsLasp2">[] = [];
+  const skipped: SimResult["skipped"] = [];
+  for (const linear of linears) {
+    for (const softmax of softmaxes) {
+      const r = compile(specFor(spec, gpus, linear, softmax, seq));
+      if (r.plan === null) {
+        const errs = r.diagnostics.filter((d) => d.severity === "error").map((d) => formatDiagnostic(d, ""));
+        skipped.push({ linear, softmax, reason: errs.join("; ") });
+        continue;
+      }
+      rows.push({ linear, softmax, ...predictPlan(r.plan, hw, dtype) });
+    }
+  }
+  const base =
+    rows.find((r) => r.linear === "lasp2" && r.softmax === "lasp2h") ??
+    rows.find((r) => (!kinds.has("linear") || r.linear === "lasp2") && (!kinds.has("softmax") || r.softmax === "lasp2h")) ??
+    rows[0];
+  const results = rows
+    .map((r) => ({ ...r, vsLasp2: base === undefined ? 1 : r.stepSeconds / base.stepSeconds }))
+    .sort((a, b) => a.stepSeconds - b.stepSeconds);
+  return {
+    model: spec.model.name,
+    profile: hw.name,
+    dtype,
+    gpus,
+    sp: gpus / dp,
+    dp,
+    seq,
+    tokensPerStep: spec.train.batch * seq,
+    deviceMemoryBytes: deviceMemory(hw, gpus),
+    results,
+    skipped,
+  };
+}
