@@ -70,7 +70,7 @@ function laCross(n: NodeOf<"la_cross"> | NodeOf<"la_cross_bwd">, c: FlopCtx): nu
   const theirs = rankSegments(c.N, c.W, c.layout, (((c.rank - n.hop) % c.W) + c.W) % c.W);
   let s = 0;
   for (const q of mine) {
-    for (const k of theirs) if (!n.causal || k.start + k.length <= q.start) s += 2 * n.batch * n.heads * (q.length + k.length) * n.dk * n.dv;
+    for (const k of theirs) if (q.chunk !== k.chunk && (!n.causal || k.start + k.length <= q.start)) s += 2 * n.batch * n.heads * (q.length + k.length) * n.dk * n.dv;
   }
   return s;
 }

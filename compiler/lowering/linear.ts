@@ -44,9 +44,17 @@ export function lowerLinearForward(L: Lowerer, n: LinearAttnNode): void {
   const a = la(n);
   if (n.method === "ring") {
     const W = L.g.mesh.sp;
-    const o0 = W > 1 ? `${p}.o_local` : o;
+    const own = L.part.segments > 1; // zigzag: the rank's own two chunks see each other (la_intra keeps them apart)
+    const o0 = W > 1 || own ? `${p}.o_local` : o;
     L.emit({ op: "la_intra", ...a, in: [q, kr, vr], out: [o0], ...s });
     let acc = o0;
+    if (own) {
+      // hop W: the block of rank (r - W) mod W = r itself
+      const next = W > 1 ? `${p}.o_own` : o;
+      L.emit({ op: "la_cross", ...a, hop: W, groups: n.groups, in: [q, k, v], out: [`${p}.o_cross_own`], ...s });
+      L.emit({ op: "add", in: [o0, `${p}.o_cross_own`], out: [next], ...s });
+      acc = next;
+    }
     let [kc, vc] = [k, v];
     for (let h = 1; h < W; h++) {
       const [kh, vh] = [`${p}.k_hop${h}`, `${p}.v_hop${h}`];

@@ -31,7 +31,14 @@ export function ringBackward(L: Lowerer, n: LinearAttnBwdNode | SoftmaxAttnBwdNo
   if (la !== null) {
     const rep = n.groups > 1;
     const outs = rep ? [dqL, `${p}.dk_rep`, `${p}.dv_rep`] : [dqL, dkL, dvL];
-    L.emit({ op: "la_bwd_intra", ...la, in: [r.q, r.k, r.v, r.dO], out: outs, ...s });
+    if (L.part.segments > 1) {
+      // zigzag: the term between the rank's own two chunks (forward la_cross at hop W), on the repeated heads
+      const intra = [`${p}.dq_intra`, `${p}.dk_intra`, `${p}.dv_intra`];
+      const own = [`${p}.dq_own`, `${p}.dk_own`, `${p}.dv_own`];
+      L.emit({ op: "la_bwd_intra", ...la, in: [r.q, r.k, r.v, r.dO], out: intra, ...s });
+      L.emit({ op: "la_cross_bwd", ...la, hop: W, groups: 1, in: [r.q, r.k, r.v, r.dO], out: own, ...s });
+      outs.forEach((o, j) => L.emit({ op: "add", in: [intra[j]!, own[j]!], out: [o], ...s }));
+    } else L.emit({ op: "la_bwd_intra", ...la, in: [r.q, r.k, r.v, r.dO], out: outs, ...s });
     if (rep) {
       L.emit({ op: "repeat_kv_bwd", batch: n.batch, kvHeads: n.kvHeads, groups: n.groups, in: [outs[1]!], out: [dkL], ...s });
       L.emit({ op: "repeat_kv_bwd", batch: n.batch, kvHeads: n.kvHeads, groups: n.groups, in: [outs[2]!], out: [dvL], ...s });

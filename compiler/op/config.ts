@@ -50,11 +50,6 @@ export function checkOpConfig(c: OpConfig): OpConfigError[] {
   if (c.N < chunks) err("q", `q has ${c.N} tokens, fewer than the ${chunks} chunks of ${c.ranks} ranks (${c.layout}): some rank would hold no token`);
   if (c.method === "ulysses" && c.H % c.ranks !== 0) err("--ranks", `ulysses needs the heads (${c.H}, axis 0 of q) divisible by --ranks ${c.ranks}`);
   if (c.method === "lasp1" && c.layout === "zigzag") err("--layout", "lasp1 passes the prefix state rank to rank and needs --layout contiguous");
-  // the linear ring's hops carry only other ranks' blocks: a zigzag rank's two local chunks never see each
-  // other (la_intra keeps segments apart), so o is wrong; refused until the lowering adds that term
-  if (c.kind === "linear-attention" && c.method === "ring" && c.layout === "zigzag") {
-    err("--layout", "linear-attention ring supports --layout contiguous only (the term between a zigzag rank's own two chunks is not lowered)");
-  }
   if (c.method === "lasp1" && !c.causal) err("--causal", "lasp1 is a causal prefix chain: pass --causal (or use lasp2 for a bidirectional layer)");
   if (c.lambdas !== null) {
     if (c.kind !== "linear-attention") err("decay", "decay is only for linear-attention");

@@ -11,6 +11,7 @@ const CASES: [string, number, string[]][] = [
   ["zigzag layout, 3 ranks, decay (lightning)", 3, ["parallel.layout=zigzag", "model.linear.kind=lightning"]],
   ["LASP-1 chain, 3 ranks", 3, ["parallel.linear=lasp1"]],
   ["ring (linear and softmax), 3 ranks", 3, ["parallel.linear=ring", "parallel.softmax=ring"]],
+  ["ring with the zigzag layout, 3 ranks", 3, ["parallel.linear=ring", "parallel.softmax=ring", "parallel.layout=zigzag"]],
   ["Ulysses softmax, 2 ranks", 2, ["parallel.softmax=ulysses"]],
   ["GLA gates, 3 ranks", 3, ["model.linear.kind=gla"]],
   ["retention decay, LASP-1, 4 ranks", 4, ["parallel.linear=lasp1", "model.linear.kind=retention"]],

@@ -19,6 +19,8 @@ const CASES: OpCase[] = [
   { ...base, name: "ring causal", method: "ring", causal: true },
   { ...base, name: "ring causal decay", method: "ring", causal: true, decay: DECAY },
   { ...base, name: "ring bidirectional", method: "ring", causal: false },
+  { ...base, name: "ring causal decay zigzag", method: "ring", causal: true, decay: DECAY, layout: "zigzag" },
+  { ...base, name: "ring bidirectional zigzag", method: "ring", causal: false, layout: "zigzag" },
 ];
 
 describe("lasp op linear-attention, 3 ranks, N = 23, block 4", () => {

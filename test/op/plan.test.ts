@@ -42,7 +42,7 @@ describe("op plan", () => {
             expect(validatePlan(r.plan!.plan)).toEqual([]);
             n++;
           }
-    expect(n).toBe(24 - 2 - 1 - 2); // lasp1: no bidirectional, no causal zigzag; linear ring: no zigzag
+    expect(n).toBe(24 - 2 - 1); // lasp1: no bidirectional, no causal zigzag
   });
 
   it("LASP-2: one all_gather each way, la_intra overlapped with the forward one; --no-overlap waits at once", () => {
@@ -87,7 +87,6 @@ describe("op configuration errors name the flag or tensor", () => {
     ["ulysses with heads not divisible by ranks", { kind: "softmax-attention", method: "ulysses", H: 4 }, "--ranks"],
     ["lasp1 bidirectional", { method: "lasp1", causal: false }, "--causal"],
     ["lasp1 zigzag", { method: "lasp1", layout: "zigzag" }, "--layout"],
-    ["linear ring zigzag", { method: "ring", layout: "zigzag" }, "--layout"],
     ["fewer tokens than chunks", { N: 5, layout: "zigzag" }, "q"],
     ["decay without --causal", { causal: false, lambdas: [0.5, 0.5, 0.5] }, "decay"],
     ["decay of the wrong length", { lambdas: [0.5, 0.5] }, "decay"],

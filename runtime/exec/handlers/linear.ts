@@ -83,7 +83,8 @@ function ringPairs(
   for (const qs of x.info.segs) {
     let kOff = 0;
     for (const ks of kSegs) {
-      if (qs.length > 0 && ks.length > 0 && (!causal || ks.start + ks.length <= qs.start)) {
+      // a segment never pairs with itself (hop W = own block: la_intra has that term)
+      if (qs.length > 0 && ks.length > 0 && qs.chunk !== ks.chunk && (!causal || ks.start + ks.length <= qs.start)) {
         const posQ = Int32Array.from({ length: qs.length }, (_, i) => qs.start + i);
         const posK = Int32Array.from({ length: ks.length }, (_, i) => ks.start + i);
         fn(qOff, qs.length, posQ, kOff, ks.length, posK);
