@@ -1,0 +1,50 @@
+// The local profile from a measurement (no benchmark run here): ranks share the machine's cores, memory
+// per rank is the wasm32 heap or the machine's share, collectives are one shared-memory exchange.
+import { describe, expect, it } from "vitest";
+import { localProfile, type LocalMeasurement } from "../../compiler/cost/hardware/local.ts";
+import { deviceMemory } from "../../compiler/cost/simulate-memory.ts";
+import { collectiveTime } from "../../compiler/cost/simulate-comm.ts";
+import { predictPlan, specFor } from "../../compiler/cost/simulate.ts";
+import { compile } from "../../compiler/index.ts";
+import { loadSpecFile } from "../../dsl/index.ts";
+
+const M: LocalMeasurement = {
+  key: "test",
+  measuredAt: "2026-01-01T00:00:00Z",
+  matmulFlops: 8e9,
+  attentionFlops: 1e9,
+  opSeconds: 50e-6,
+  elementwiseBandwidth: 2e9,
+  copyBandwidth: 4e9,
+  wakeLatency: 20e-6,
+  cores: 2,
+  totalMemory: 16 * 2 ** 30,
+};
+
+describe("local profile", () => {
+  const hw = localProfile(M);
+  it("takes its rates from the measurement", () => {
+    expect(hw.peakFlops.fp32).toBe(8e9);
+    expect(hw.attentionEfficiency).toBeCloseTo(1 / 8, 12);
+    expect(hw.memoryBandwidth).toBe(2e9);
+    expect(hw.intra.bandwidth).toBe(4e9);
+    expect(hw.computeUnits).toBe(2);
+  });
+  it("gives each rank the 4 GiB wasm heap or its share of the machine's memory", () => {
+    expect(deviceMemory(hw, 2)).toBe(4 * 2 ** 30);
+    expect(deviceMemory(hw, 8)).toBe(2 * 2 ** 30);
+  });
+  it("runs a collective as one exchange: wake-up + bytes / copy bandwidth, whatever the group size", () => {
+    const t = collectiveTime("all_gather", 8, 4e9, 1, hw);
+    expect(t.hops).toBe(1);
+    expect(t.seconds).toBeCloseTo(hw.callOverhead + 20e-6 + 1, 9);
+  });
+  it("time-shares the cores: 4 ranks on 2 cores compute twice as long as on 4 cores", () => {
+    const spec = loadSpecFile("examples/tiny.lasp", []).spec!;
+    const plan = compile(specFor(spec, 4, "lasp2", "lasp2h", 256)).plan!;
+    const two = predictPlan(plan, hw);
+    const four = predictPlan(plan, localProfile({ ...M, cores: 4 }));
+    expect(two.time.computeSeconds).toBeCloseTo(2 * four.time.computeSeconds, 9);
+    expect(two.stepSeconds).toBeGreaterThan(four.stepSeconds);
+  });
+});
