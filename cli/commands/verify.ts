@@ -1,7 +1,7 @@
 // `lasp verify SPEC [--ranks R]`: one training step on R sequence-parallel ranks and on one device from
 // the same seed; per layer the max relative error of activations and weight gradients; exit 1 on excess.
 import { BACKEND_NAMES, type BackendName } from "../../runtime/backend/index.ts";
-import { verifySpec, type Compared } from "../../runtime/exec/verify.ts";
+import { verifySpec, type Compared, type VerifyReport } from "../../runtime/exec/verify.ts";
 import { UsageError, flagBool, flagInt, flagList, flagString, parseArgs } from "../args.ts";
 import { loadInput } from "../input.ts";
 import type { Command } from "../main.ts";
@@ -20,7 +20,7 @@ export function parseBackend(v: string | undefined): BackendName {
 
 export const command: Command = {
   summary: "One training step on R ranks vs one device: per-layer activation and gradient errors, bytes vs plan.",
-  usage: "lasp verify SPEC [--ranks R] [--set path=value]... [--backend auto|wasm|cpu|tensorflow|webgpu] [--tolerance 1e-4] [--step K] [--json]",
+  usage: "lasp verify SPEC [--ranks R] [--set path=value]... [--backend auto|wasm|cpu|tensorflow|webgpu] [--tolerance 1e-4] [--step K] [--json] [--transport threads|mpi]",
   async run(argv) {
     const a = parseArgs(argv, {
       ranks: { type: "string" },
@@ -29,7 +29,10 @@ export const command: Command = {
       tolerance: { type: "string" },
       step: { type: "string" },
       json: { type: "boolean" },
+      transport: { type: "string" },
     });
+    const transport = flagString(a, "transport") ?? "threads";
+    if (transport !== "threads" && transport !== "mpi") throw new UsageError(`--transport must be threads or mpi, got '${transport}'`);
     if (a.positional.length !== 1) throw new UsageError("expected one SPEC");
     const tolerance = Number(flagString(a, "tolerance") ?? "1e-4");
     if (!(tolerance > 0)) throw new UsageError(`--tolerance must be a positive number, got '${flagString(a, "tolerance")}'`);
@@ -39,7 +42,16 @@ export const command: Command = {
     if ("exit" in loaded) return loaded.exit;
     const ranks = loaded.plan.mesh.sp;
     if (ranks < 2) throw new UsageError("the spec runs on one SP rank: pass --ranks R (R >= 2) to compare R ranks with one device");
-    const rep = await verifySpec(loaded.spec, { ranks, backend, tolerance, step: flagInt(a, "step", 0, 0) });
+    const vopts = { ranks, backend, tolerance, step: flagInt(a, "step", 0, 0) };
+    let rep: VerifyReport;
+    if (transport === "mpi") {
+      const { verifySpecMpi } = await import("../../runtime/exec/verify-mpi.ts");
+      const { mpiFinalize } = await import("../../runtime/comm/mpi/index.ts");
+      const r = await verifySpecMpi(loaded.spec, vopts);
+      mpiFinalize();
+      if (r === null) return 0; // not rank 0: rank 0 prints the report
+      rep = r;
+    } else rep = await verifySpec(loaded.spec, vopts);
     if (flagBool(a, "json")) {
       process.stdout.write(JSON.stringify(rep, null, 2) + "\n");
       return rep.ok ? 0 : 1;

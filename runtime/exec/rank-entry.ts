@@ -12,6 +12,7 @@ import { planDataSource, localBatch, lossScale } from "./batch.ts";
 import { createRankModel, runTrainStep, type StepResult } from "./rank-model.ts";
 import { runTrainLoop, type TrainArgs, type TrainRankResult } from "./train-loop.ts";
 import { opJob, type OpJobArgs, type OpJobResult } from "./op-job.ts";
+import { assertSamePlan, loadCompiledProgram } from "./compiled.ts";
 
 export interface StepJobArgs {
   readonly job: "step";
@@ -26,6 +27,8 @@ export interface StepJobArgs {
   readonly recordTimeline?: boolean;
   /** test hook: this rank throws (or exits) at the named step id */
   readonly failAt?: { readonly rank: number; readonly stepId: string; readonly how: "throw" | "exit" };
+  /** path (or file URL) of a module from `lasp compile --emit ts` for this plan: run it instead of the interpreter */
+  readonly compiledModule?: string;
 }
 
 export type JobArgs = StepJobArgs | TrainArgs | OpJobArgs;
@@ -38,12 +41,15 @@ async function stepJob(ctx: RankContext, a: StepJobArgs): Promise<StepJobResult>
   const model = createRankModel(a.plan, { sp: ctx.sp, dp: ctx.dp, world: ctx.world }, weights);
   const global = planDataSource(a.plan).next(a.step);
   const local = localBatch(a.plan, model.info, ctx.dp.rank, global);
+  const program = a.compiledModule === undefined ? undefined : await loadCompiledProgram(a.compiledModule);
+  if (program !== undefined) assertSamePlan(program, a.plan);
   const r = await runTrainStep(model, local, {
     checkFinite: a.checkFinite ?? true,
     recordTimeline: a.recordTimeline ?? false,
     lossScale: lossScale(global),
     fault: a.failAt !== undefined && a.failAt.rank === ctx.rank ? a.failAt : undefined,
     ...(a.capture !== undefined ? { capture: a.capture } : {}),
+    ...(program !== undefined ? { program } : {}),
   });
   return { ...r, captured: [...r.captured.entries()], backend };
 }

@@ -8,6 +8,7 @@ import type { Comms, ExecCtx, TimelineEvent } from "./context.ts";
 import { Env } from "./env.ts";
 import { runSteps, type RunOptions } from "./interpreter.ts";
 import { rankInfo, type RankInfo } from "./rank-info.ts";
+import { runCompiled, type CompiledProgram } from "./compiled.ts";
 
 export interface RankModel {
   readonly plan: Plan;
@@ -24,6 +25,8 @@ export interface StepOptions {
   /** 1 / scored targets of the whole global batch (all DP replicas); null = the plan's static scale */
   readonly lossScale: number | null;
   readonly fault?: RunOptions["fault"];
+  /** run this ahead-of-time compiled module of the same plan (`lasp compile --emit ts`) instead of the interpreter */
+  readonly program?: CompiledProgram;
 }
 
 export interface StepResult {
@@ -85,11 +88,14 @@ export async function runTrainStep(m: RankModel, local: Batch, opts: StepOptions
   };
   resetBytes(m);
   const run: RunOptions = { checkFinite: opts.checkFinite, fault: opts.fault };
+  const prog = opts.program;
+  const phase = (key: "forward" | "backward" | "gradSync"): Promise<void> =>
+    prog === undefined ? runSteps(plan[key], x, run) : runCompiled(prog[key], x, run);
   try {
-    await runSteps(plan.forward, x, run);
+    await phase("forward");
     const lossShare = ((await env.get(plan.loss).data()) as Float32Array)[0]!;
-    await runSteps(plan.backward, x, run);
-    await runSteps(plan.gradSync, x, run);
+    await phase("backward");
+    await phase("gradSync");
     if (x.pending.size > 0) throw new Error(`plan bug: collectives never waited: ${[...x.pending.keys()].join(", ")}`);
     const grads = new Map<string, Float32Array>();
     for (const p of plan.params) grads.set(p.name, ((await env.get(p.grad).data()) as Float32Array).slice());

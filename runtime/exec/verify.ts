@@ -61,7 +61,7 @@ export function verifyPlans(spec: Spec, ranks: number): { single: Plan; parallel
 }
 
 /** Layer outputs of the SP ranks put back into global [B*N, D] order. */
-function assemble(plan: Plan, results: readonly StepJobResult[], name: string): Float32Array | null {
+function assemble(plan: Plan, results: readonly RankView[], name: string): Float32Array | null {
   const { batch: B, seq: N } = plan.spec.train;
   const sp = plan.mesh.sp;
   let D = 0;
@@ -83,10 +83,17 @@ function assemble(plan: Plan, results: readonly StepJobResult[], name: string): 
   return g;
 }
 
+/** What the comparison needs of one rank's step (a StepJobResult, or its MPI-gathered counterpart). */
+export type RankView = Pick<StepJobResult, "lossShare" | "grads" | "bytes" | "captured">;
+
+/** Layer outputs to capture: the residual stream after each layer. */
+export function layerOutputs(spec: Spec): string[] {
+  return Array.from({ length: spec.model.layers.length }, (_, i) => `x${i + 1}`);
+}
+
 export async function verifySpec(spec: Spec, opts: VerifyOptions): Promise<VerifyReport> {
   const { single, parallel } = verifyPlans(spec, opts.ranks);
-  const L = spec.model.layers.length;
-  const capture = Array.from({ length: L }, (_, i) => `x${i + 1}`);
+  const capture = layerOutputs(spec);
   const entry = new URL("./rank-entry.ts", import.meta.url);
   const run = (plan: Plan) =>
     launchRanks<StepJobResult>({
@@ -98,7 +105,20 @@ export async function verifySpec(spec: Spec, opts: VerifyOptions): Promise<Verif
     });
   const one = await run(single);
   const many = await run(parallel);
-  const tol = opts.tolerance;
+  return compareRuns(spec, { single, parallel }, one, many, opts.tolerance, opts.ranks, one[0]!.backend);
+}
+
+/** The report: per-layer activations and weight gradients of the SP run against the one-device run. */
+export function compareRuns(
+  spec: Spec,
+  plans: { single: Plan; parallel: Plan },
+  one: readonly RankView[],
+  many: readonly RankView[],
+  tol: number,
+  ranks: number,
+  backend: string,
+): VerifyReport {
+  const { single, parallel } = plans;
   const cmp = (name: string, a: Float32Array | null | undefined, b: Float32Array | null | undefined): Compared => {
     const e = a && b ? relErr(a, b) : Infinity;
     return { name, relErr: e, ok: e <= tol };
@@ -123,12 +143,12 @@ export async function verifySpec(spec: Spec, opts: VerifyOptions): Promise<Verif
   });
   const all = [...layers.flatMap((l) => [l.activation, ...l.grads]), ...other];
   return {
-    ranks: opts.ranks,
+    ranks,
     loss: { single: lossOne, parallel: lossMany, relErr: lossErr },
     layers,
     other,
     bytes,
     ok: all.every((c) => c.ok) && lossErr <= tol && bytes.length === 0,
-    backend: one[0]!.backend,
+    backend,
   };
 }

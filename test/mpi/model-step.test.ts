@@ -49,3 +49,15 @@ describe("a model step over MPI equals the single-device step", async () => {
     for (const [rank, r] of results) expect(byteMismatches(r.bytes, expectedBytes(plan, rank, 0)), `rank ${rank}`).toEqual([]);
   }, 240_000);
 });
+
+describe("lasp verify --transport mpi", () => {
+  it("compares 3 MPI processes with one device, layer by layer, and prints OK", async () => {
+    const sets = ["train.seq=37", "train.batch=2", "model.hidden=32", "model.ffn=64", "train.data=random", "model.layers=[linear, softmax]"];
+    const args = ["verify", "examples/tiny.lasp", "--ranks", "3", "--transport", "mpi", ...sets.flatMap((s) => ["--set", s])];
+    const run = await mpirun(3, "cli/lasp.mjs", args, { killAfterMs: 200_000 });
+    expect(run.code, run.stderr.slice(-2000)).toBe(0);
+    expect(run.stdout).toMatch(/on 3 ranks vs 1 device/);
+    expect(run.stdout).toMatch(/equal to the plan's prediction/);
+    expect(run.stdout.trim().endsWith("OK")).toBe(true);
+  }, 240_000);
+});
