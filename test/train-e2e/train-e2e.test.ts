@@ -27,12 +27,13 @@ const BAD_FROM = 8; // the reference checkpoint the refusal tests damage
 const LIMIT_MS = 600_000;
 /**
  * Tolerances for sp 1 vs sp 2. The two sum the same terms in another order (attention split into a local
- * part and the gathered prefix, gradients summed over ranks), so float32 rounding differs at ~1e-7
- * relative per step; AdamW then moves each weight by up to lr = 1e-2 per step, and a weight whose gradient
- * is near zero can take a different-sign step, so after 10 steps single weights can differ by
- * far more than one rounding. A missing gradient sync changes the losses from step 1 on by far more.
+ * part and the gathered prefix, gradients summed over ranks), so float32 rounding differs, and AdamW
+ * (lr 1e-2, normalised steps) carries those differences on. Measured after 10 steps: losses within 1.4e-6,
+ * weights within 5.2e-6 (embed.weight); the limits leave ~40x margin. Without the gradient sum over ranks,
+ * rank 0 steps on its own tokens' gradient: AdamW's first step is about lr * sign(g) per value, so every
+ * value whose rank-0 and summed gradients differ in sign lands 2e-2 away, far past these limits.
  */
-const TOL = { loss: 2e-4, weight: 2e-3 };
+const TOL = { loss: 5e-5, weight: 2e-4 };
 let tmp = "";
 interface Run {
   readonly dir: string;
