@@ -97,6 +97,6 @@ export function stepSeconds(op: StepOp, w: StepWork, hw: HardwareProfile, dtype:
   const memory = bytes / hw.memoryBandwidth;
   if (cls === "layout") return (hw.opOverhead + memory) / share;
   const peak = hw.peakFlops[dtype] * hw.matmulEfficiency * (cls === "attention" ? hw.attentionEfficiency : 1);
-  const rate = cls === "elementwise" ? Infinity : peak;
+  const rate = cls === "elementwise" ? hw.elementwiseFlops : peak;
   return (hw.opOverhead + Math.max(w.flops / rate, memory)) / share;
 }

@@ -11,9 +11,9 @@ import type { HardwareProfile } from "./profile.ts";
 export interface LocalMeasurement {
   readonly key: string;
   readonly measuredAt: string;
-  /** float32 FLOP/s of a 512x512x512 tfjs-wasm matMul (one thread) */
+  /** float32 FLOP/s of a [2048,128] x [128,128] tfjs-wasm matMul (one thread) */
   readonly matmulFlops: number;
-  /** float32 FLOP/s of the runtime's own softmax-attention forward kernel (32 heads, 256 tokens, d 16, block 64) */
+  /** float32 FLOP/s of the runtime's causal softmax-attention forward + backward (32 heads, 256 tokens, d 16, block 64) */
   readonly attentionFlops: number;
   /** seconds of one tiny tfjs op (dispatch cost) */
   readonly opSeconds: number;
@@ -27,7 +27,7 @@ export interface LocalMeasurement {
   readonly totalMemory: number;
 }
 
-export const CACHE_FILE = join(os.tmpdir(), "lasp-local-profile-v2.json");
+export const CACHE_FILE = join(os.tmpdir(), "lasp-local-profile-v4.json");
 
 function hostKey(): string {
   const cpu = os.cpus()[0]?.model ?? "cpu";
@@ -51,16 +51,29 @@ async function measureTfjs(): Promise<Pick<LocalMeasurement, "matmulFlops" | "at
   const tf = await import("@tensorflow/tfjs-core");
   const { initBackend } = await import("../../../runtime/backend/index.ts");
   await initBackend("wasm");
-  const n = 512;
-  const a = tf.randomNormal([n, n]);
+  // the projection shape of the models this machine can train ([B*C, D] x [D, D], D 128): big GEMMs run
+  // faster, but local specs are small. tidy walks a returned value element by element: return nothing
+  const [rows, n] = [2048, 128];
+  const a = tf.randomNormal([rows, n]);
   const b = tf.randomNormal([n, n]);
-  // tidy's result is walked for tensors element by element: return nothing, never the typed array
   const mm = timeIt(() => tf.tidy(() => void tf.matMul(a, b).dataSync()), 5);
+  // the runtime's own softmax-attention kernels, causal forward + backward, FLOPs counted as flops.ts counts
+  // them (visible pairs only): the rate therefore includes the masked half-tiles the kernel still computes
   const { saForward } = await import("../../../runtime/kernels/softmax-attention.ts");
+  const { saBackward } = await import("../../../runtime/kernels/softmax-attention-backward.ts");
   const [BH, C, dh] = [32, 256, 16];
   const qa = tf.randomNormal([BH, C, dh]) as import("@tensorflow/tfjs-core").Tensor3D;
   const pos = Int32Array.from({ length: C }, (_, i) => i);
-  const att = timeIt(() => tf.tidy(() => void saForward(qa, qa, qa, pos, pos, { causal: false, block: 64, groups: 1 }).o.dataSync()), 5);
+  const opts = { causal: true, block: 64, groups: 1 };
+  const att = timeIt(
+    () =>
+      tf.tidy(() => {
+        const f = saForward(qa, qa, qa, pos, pos, opts);
+        void saBackward(qa, qa, qa, f.o, f.lse, qa, pos, pos, opts).dq.dataSync();
+      }),
+    3,
+  );
+  const pairs = (C * (C + 1)) / 2;
   const s = tf.randomNormal([4, 4]);
   const reps = 200;
   const op = timeIt(() => tf.tidy(() => {
@@ -73,8 +86,8 @@ async function measureTfjs(): Promise<Pick<LocalMeasurement, "matmulFlops" | "at
   const add = timeIt(() => tf.tidy(() => void tf.add(x, x).dataSync()), 5);
   tf.dispose([a, b, qa, s, x]);
   return {
-    matmulFlops: (2 * n * n * n) / mm,
-    attentionFlops: (2 * BH * C * C * 2 * dh) / att, // flops.ts's sa_forward rule: 2 BH pairs (dk + dv)
+    matmulFlops: (2 * rows * n * n) / mm,
+    attentionFlops: (2 * BH * pairs * (2 * dh) + 2 * BH * pairs * (5 * dh)) / att, // flops.ts: sa_forward + sa_backward
     opSeconds: op,
     elementwiseBandwidth: (3 * 4 * big) / add,
   };
@@ -156,6 +169,8 @@ export function localProfile(m: LocalMeasurement): HardwareProfile {
     matmulEfficiency: 1,
     attentionEfficiency: Math.min(1, m.attentionFlops / m.matmulFlops),
     memoryBandwidth: m.elementwiseBandwidth,
+    // tfjs runs an elementwise op as separate passes of single-op kernels: one FLOP costs one add element
+    elementwiseFlops: m.elementwiseBandwidth / 12,
     opOverhead: m.opSeconds,
     callOverhead: m.opSeconds,
     collectives: "shared",
@@ -164,7 +179,7 @@ export function localProfile(m: LocalMeasurement): HardwareProfile {
     intra: link,
     inter: { nicsPerNode: 1, nicBandwidth: m.copyBandwidth, latency: m.wakeLatency },
     sources: [
-      `measured on this host, cached in ${CACHE_FILE}: tfjs-wasm float32 512^3 matMul ${(m.matmulFlops / 1e9).toFixed(2)} GFLOP/s, ` +
+      `measured on this host, cached in ${CACHE_FILE}: tfjs-wasm float32 [2048,128]x[128,128] matMul ${(m.matmulFlops / 1e9).toFixed(2)} GFLOP/s, ` +
         `softmax-attention kernel ${(m.attentionFlops / 1e9).toFixed(2)} GFLOP/s, tiny op ${(m.opSeconds * 1e6).toFixed(1)} us, ` +
         `add ${(m.elementwiseBandwidth / 1e9).toFixed(2)} GB/s, SharedArrayBuffer copy ${(m.copyBandwidth / 1e9).toFixed(2)} GB/s, ` +
         `thread wake ${(m.wakeLatency * 1e6).toFixed(1)} us`,

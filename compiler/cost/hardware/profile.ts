@@ -29,6 +29,8 @@ export interface HardwareProfile {
   readonly attentionEfficiency: number;
   /** device memory bandwidth, bytes/s: bounds elementwise ops (roofline) and the optimizer update */
   readonly memoryBandwidth: number;
+  /** FLOP/s of elementwise math (norms, activations, RoPE, softmax pieces), which never runs on tensor cores */
+  readonly elementwiseFlops: number;
   /** fixed cost of one compute step (kernel launch / op dispatch), seconds */
   readonly opOverhead: number;
   /** local only: compute units all ranks share; W ranks each get min(1, computeUnits / W) of a device */
@@ -72,6 +74,7 @@ export const A100_80GB: HardwareProfile = {
   peakFlops: { fp32: 19.5 * T, bf16: 312 * T },
   ...GPU_COMMON,
   memoryBandwidth: 2039 * GB,
+  elementwiseFlops: 19.5 * T,
   intra: { bandwidth: 300 * GB, latency: 2e-6 },
   inter: { nicsPerNode: 4, nicBandwidth: 25 * GB, latency: 5e-6 },
   sources: [
@@ -90,6 +93,7 @@ export const H100_80GB: HardwareProfile = {
   peakFlops: { fp32: 67 * T, bf16: 989 * T },
   ...GPU_COMMON,
   memoryBandwidth: 3350 * GB,
+  elementwiseFlops: 67 * T,
   intra: { bandwidth: 450 * GB, latency: 2e-6 },
   inter: { nicsPerNode: 8, nicBandwidth: 50 * GB, latency: 5e-6 },
   sources: [
