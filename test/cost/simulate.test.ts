@@ -113,3 +113,22 @@ describe("what fits: Linear-Llama3-1B at 2048K tokens", () => {
     expect(fp32.memory.activations).toBeGreaterThan(90 * 2 ** 30);
   });
 });
+
+describe("gradient all-reduce placement", () => {
+  it("overlaps with the backward when the plan starts it early (each start right after its gradient is written)", () => {
+    const p = plan(specFor(LINEAR2, 16, "lasp2", "lasp2h", 65536));
+    const starts = p.gradSync.filter((s) => s.op === "comm_start");
+    const backward = [...p.backward];
+    for (const s of starts) {
+      const at = backward.findLastIndex((b) => b.out.includes(s.in[0]!));
+      expect(at).toBeGreaterThanOrEqual(0);
+      backward.splice(at + 1, 0, s);
+    }
+    const early = { ...p, backward, gradSync: p.gradSync.filter((s) => s.op !== "comm_start") };
+    const late = predictPlan(p, H100_80GB);
+    const overlapped = predictPlan(early, H100_80GB);
+    expect(overlapped.time.commSeconds).toBeCloseTo(late.time.commSeconds, 9); // same transfers
+    expect(overlapped.stepSeconds).toBeLessThan(late.stepSeconds);
+    expect(overlapped.time.exposedCommSeconds).toBeLessThan(late.time.exposedCommSeconds);
+  });
+});
