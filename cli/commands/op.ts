@@ -5,7 +5,7 @@ import type { ByteCounts } from "../../runtime/comm/communicator.ts";
 import { buildOpPlan } from "../../compiler/op/build.ts";
 import { OP_KINDS, type OpKind } from "../../compiler/op/config.ts";
 import { opTensors } from "../../compiler/op/inputs.ts";
-import { runOpPlan, type OpRunResult } from "../../runtime/exec/op-job.ts";
+import { runOpPlan, runOpsMpi, type OpRunResult } from "../../runtime/exec/op-job.ts";
 import { readSafetensors, writeSafetensors, type SafetensorsContent } from "../../runtime/io/safetensors.ts";
 import { UsageError, flagBool, flagInt, flagString, parseArgs } from "../args.ts";
 import type { Command } from "../main.ts";
@@ -22,11 +22,12 @@ const FLAGS = {
   layout: { type: "string" },
   "no-overlap": { type: "boolean" },
   timeout: { type: "string" },
+  transport: { type: "string" },
 } as const;
 
 const USAGE =
   "lasp op linear-attention|softmax-attention --ranks R --method M [--causal] [--block B] --in IN.safetensors " +
-  "--out OUT.safetensors [--backend auto|wasm|cpu|tensorflow|webgpu] [--layout contiguous|zigzag] [--no-overlap] [--timeout SECONDS]";
+  "--out OUT.safetensors [--backend auto|wasm|cpu|tensorflow|webgpu] [--layout contiguous|zigzag] [--no-overlap] [--timeout SECONDS] [--transport threads|mpi]";
 
 const KINDS: (keyof ByteCounts)[] = ["all_gather", "reduce_scatter", "all_reduce", "all_to_all", "send_recv"];
 
@@ -89,9 +90,15 @@ export const command: Command = {
     const overlap = !flagBool(a, "no-overlap");
     const built = buildOpPlan({ kind, ranks, method, causal, block, layout, overlap, H, N, dk, dv, lambdas, backward });
     if (built.plan === null) return fail(built.errors.map((e) => e.message).join("\nlasp op: "));
+    const transport = flagString(a, "transport") ?? "threads";
+    if (transport !== "threads" && transport !== "mpi") throw new UsageError(`--transport must be threads or mpi, got '${transport}'`);
     let r: OpRunResult;
     try {
-      r = await runOpPlan(built.plan, t.value.tensors, { backend, timeoutMs: timeoutS * 1000 });
+      if (transport === "mpi") {
+        const res = await runOpsMpi([{ op: built.plan, inputs: t.value.tensors }], { backend, timeoutMs: timeoutS * 1000 });
+        if (res === null) return 0; // not rank 0: rank 0 writes OUT and prints
+        r = res[0]!;
+      } else r = await runOpPlan(built.plan, t.value.tensors, { backend, timeoutMs: timeoutS * 1000 });
     } catch (e) {
       return fail((e as Error).message);
     }

@@ -171,3 +171,36 @@ export async function runOps(ops: readonly OpInput[], opts: OpRunOptions): Promi
 export async function runOpPlan(op: OpPlan, inputs: ReadonlyMap<string, GlobalTensor>, opts: OpRunOptions): Promise<OpRunResult> {
   return (await runOps([{ op, inputs }], opts))[0]!;
 }
+
+/**
+ * The same as runOps with the ranks as MPI processes (`lasp op --transport mpi` under mpirun): this process
+ * runs its rank; rank 0 gathers every rank's outputs and bytes and returns the results, the others null.
+ */
+export async function runOpsMpi(ops: readonly OpInput[], opts: OpRunOptions): Promise<OpRunResult[] | null> {
+  const { mpiRankContext, mpiFinalize } = await import("../comm/mpi/index.ts");
+  const { gatherArrays, gatherBytes } = await import("./mpi-gather.ts");
+  if (ops.length === 0) return [];
+  const sp = ops[0]!.op.plan.mesh.sp;
+  const runs: OpRunArgs[] = ops.map(({ op, inputs }) => ({ plan: op.plan, inputs: op.inputs.map((n) => [n, inputs.get(n)!]), outputs: op.outputs }));
+  const ctx = await mpiRankContext(sp, 1, opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {});
+  const mine = await opJob(ctx, { job: "op", plan: runs[0]!.plan, backend: opts.backend, runs });
+  const out: OpRunResult[] = [];
+  for (const [i, { op }] of ops.entries()) {
+    const run = mine.runs[i]!;
+    const byName = new Map(run.outputs);
+    const outputs = new Map<string, GlobalTensor>();
+    for (const name of op.outputs) {
+      const m = byName.get(name)!;
+      const parts = await gatherArrays(ctx.sp, m.data, `op:${i}:${name}`);
+      const [H, , d] = m.shape as [number, number, number];
+      outputs.set(name, assemble(op.plan, parts.map((data) => ({ data, shape: [H, data.length / (H * d), d] }))));
+    }
+    const measured = await gatherBytes(ctx.sp, run.bytes, `op:${i}:bytes`);
+    const bytes = measured.map((m, rank) => ({ measured: m, predicted: expectedBytes(op.plan, rank, 0) }));
+    const mismatches = bytes.flatMap((b, rank) => byteMismatches(b.measured, b.predicted).map((x) => `rank ${rank}: ${x}`));
+    out.push({ outputs, bytes, mismatches, backend: mine.backend });
+  }
+  const lead = ctx.rank === 0;
+  mpiFinalize();
+  return lead ? out : null;
+}
