@@ -1,6 +1,6 @@
 // Interpreter handlers of comm_start / comm_wait: pack the step's tensors into one Float32Array, start the
 // collective on the step's group, and on wait unpack the received floats into tensors of the right shape.
-// Part sizes are symbolic in the plan (fixed + perToken * C_q); every rank derives them from partition.ts.
+// Part sizes are symbolic in the plan (a shape with -1 on the token axis = C_q); every rank derives them from partition.ts.
 import * as tf from "@tensorflow/tfjs-core";
 import type { StepOf } from "../../../compiler/plan/schema.ts";
 import type { CommHandle, Communicator } from "../../comm/communicator.ts";
