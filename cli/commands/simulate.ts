@@ -3,7 +3,13 @@
 import os from "node:os";
 import { loadSpecFile, formatDiagnostic } from "../../dsl/index.ts";
 import { simulate, type SimResult } from "../../compiler/cost/simulate.ts";
-import { findProfile, PROFILE_NAMES, SIM_DTYPES, type HardwareProfile, type SimDtype } from "../../compiler/cost/hardware/profile.ts";
+import {
+  findProfile,
+  PROFILE_NAMES,
+  SIM_DTYPES,
+  type HardwareProfile,
+  type SimDtype,
+} from "../../compiler/cost/hardware/profile.ts";
 import { UsageError, closest, flagBool, flagList, flagString, parseArgs } from "../args.ts";
 import type { Command } from "../main.ts";
 
@@ -11,7 +17,8 @@ import type { Command } from "../main.ts";
 export function parseCount(flag: string, v: string): number {
   const m = /^(\d+)([kKmM]?)$/.exec(v);
   const n = m === null ? NaN : Number(m[1]) * (m[2] === "" ? 1 : m[2]!.toLowerCase() === "k" ? 1024 : 1024 * 1024);
-  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${flag} must be a positive integer (K and M suffixes allowed), got '${v}'`);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new UsageError(`--${flag} must be a positive integer (K and M suffixes allowed), got '${v}'`);
   return n;
 }
 
@@ -23,7 +30,9 @@ async function resolveProfile(name: string, refresh: boolean): Promise<HardwareP
   const p = findProfile(name);
   if (p === undefined) {
     const hint = closest(name, PROFILE_NAMES);
-    throw new UsageError(`--hardware: unknown profile '${name}' (profiles: ${PROFILE_NAMES.join(", ")})${hint !== undefined ? `; did you mean ${hint}?` : ""}`);
+    throw new UsageError(
+      `--hardware: unknown profile '${name}' (profiles: ${PROFILE_NAMES.join(", ")})${hint !== undefined ? `; did you mean ${hint}?` : ""}`,
+    );
   }
   return p;
 }
@@ -37,7 +46,8 @@ const si = (v: number, unit: string) => {
   }
   return `${v.toPrecision(3)} ${p[i]}${unit}`;
 };
-const secs = (s: number) => (s >= 1 ? `${s.toFixed(3)} s` : s >= 1e-3 ? `${(s * 1e3).toFixed(2)} ms` : `${(s * 1e6).toFixed(1)} us`);
+const secs = (s: number) =>
+  s >= 1 ? `${s.toFixed(3)} s` : s >= 1e-3 ? `${(s * 1e3).toFixed(2)} ms` : `${(s * 1e6).toFixed(1)} us`;
 const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
 
 export function simulateText(r: SimResult, hw: HardwareProfile): string {
@@ -60,14 +70,24 @@ export function simulateText(r: SimResult, hw: HardwareProfile): string {
     x.fits ? "yes" : "NO",
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  for (const row of [head, ...rows]) lines.push(row.map((c, i) => c.padEnd(w[i]!)).join("  ").trimEnd());
+  for (const row of [head, ...rows])
+    lines.push(
+      row
+        .map((c, i) => c.padEnd(w[i]!))
+        .join("  ")
+        .trimEnd(),
+    );
   for (const s of r.skipped) lines.push(`skipped ${s.linear}/${s.softmax}: ${s.reason}`);
-  lines.push("", "step = forward + backward + gradient all-reduce (as the plan schedules them) + AdamW; see docs/COST-MODEL.md");
+  lines.push(
+    "",
+    "step = forward + backward + gradient all-reduce (as the plan schedules them) + AdamW; see docs/COST-MODEL.md",
+  );
   return lines.join("\n") + "\n";
 }
 
 export const command: Command = {
-  summary: "Predict step time, tokens/s and memory per device of every SP method on a cluster, from the plan's own counts.",
+  summary:
+    "Predict step time, tokens/s and memory per device of every SP method on a cluster, from the plan's own counts.",
   usage: `lasp simulate SPEC --gpus G [--seq N] [--hardware ${PROFILE_NAMES.join("|")}] [--dtype fp32|bf16] [--json] [--refresh] [--set path=value]...`,
   async run(argv) {
     const args = parseArgs(argv, {
@@ -79,26 +99,40 @@ export const command: Command = {
       refresh: { type: "boolean" },
       set: { type: "list" },
     });
-    if (args.positional.length !== 1) throw new UsageError(args.positional.length === 0 ? "missing SPEC" : "expected one SPEC");
+    if (args.positional.length !== 1)
+      throw new UsageError(args.positional.length === 0 ? "missing SPEC" : "expected one SPEC");
     const file = args.positional[0]!;
-    if (file.endsWith(".json")) throw new UsageError("simulate takes a .lasp SPEC (it compiles one plan per method), not a plan");
+    if (file.endsWith(".json"))
+      throw new UsageError("simulate takes a .lasp SPEC (it compiles one plan per method), not a plan");
     const g = flagString(args, "gpus");
     if (g === undefined) throw new UsageError("--gpus is required");
     const gpus = parseCount("gpus", g);
     const seqFlag = flagString(args, "seq");
     const seq = seqFlag === undefined ? undefined : parseCount("seq", seqFlag);
     const dtype = (flagString(args, "dtype") ?? "fp32") as SimDtype;
-    if (!SIM_DTYPES.includes(dtype)) throw new UsageError(`--dtype must be one of ${SIM_DTYPES.join(", ")}, got '${dtype}'`);
+    if (!SIM_DTYPES.includes(dtype))
+      throw new UsageError(`--dtype must be one of ${SIM_DTYPES.join(", ")}, got '${dtype}'`);
     const hw = await resolveProfile(flagString(args, "hardware") ?? "H100-80GB", flagBool(args, "refresh"));
     const loaded = loadSpecFile(file, flagList(args, "set"));
     const pretty = process.stderr.isTTY === true;
-    for (const d of loaded.diagnostics) process.stderr.write(formatDiagnostic(d, loaded.source, { pretty, color: pretty }) + "\n");
+    for (const d of loaded.diagnostics)
+      process.stderr.write(formatDiagnostic(d, loaded.source, { pretty, color: pretty }) + "\n");
     if (loaded.spec === undefined) return 1;
-    if (gpus % loaded.spec.parallel.dp !== 0) throw new UsageError(`--gpus ${gpus} is not a multiple of the spec's dp ${loaded.spec.parallel.dp}`);
+    if (gpus % loaded.spec.parallel.dp !== 0)
+      throw new UsageError(`--gpus ${gpus} is not a multiple of the spec's dp ${loaded.spec.parallel.dp}`);
     if (hw.computeUnits !== undefined && os.loadavg()[0]! > hw.computeUnits)
-      process.stderr.write(`lasp simulate: note: load average ${os.loadavg()[0]!.toFixed(1)} on ${hw.computeUnits} cores; a benchmark run now is slower than the prediction\n`);
+      process.stderr.write(
+        `lasp simulate: note: load average ${os.loadavg()[0]!.toFixed(1)} on ${hw.computeUnits} cores; a benchmark run now is slower than the prediction\n`,
+      );
     const r = simulate(loaded.spec, gpus, hw, { ...(seq !== undefined ? { seq } : {}), dtype });
-    if (flagBool(args, "json")) process.stdout.write(JSON.stringify({ ...r, hardware: { name: hw.name, description: hw.description, sources: hw.sources } }, null, 2) + "\n");
+    if (flagBool(args, "json"))
+      process.stdout.write(
+        JSON.stringify(
+          { ...r, hardware: { name: hw.name, description: hw.description, sources: hw.sources } },
+          null,
+          2,
+        ) + "\n",
+      );
     else process.stdout.write(simulateText(r, hw));
     return r.results.length > 0 ? 0 : 1;
   },

@@ -45,7 +45,13 @@ export interface CommTime {
  * NIC; an all-to-all sends the share of its bytes bound for other nodes through NICs it shares with the
  * other devices of its node.
  */
-export function collectiveTime(collective: Collective, size: number, bytes: number, nodes: number, hw: HardwareProfile): CommTime {
+export function collectiveTime(
+  collective: Collective,
+  size: number,
+  bytes: number,
+  nodes: number,
+  hw: HardwareProfile,
+): CommTime {
   if (size <= 1) return { seconds: 0, hops: 0, bandwidth: hw.intra.bandwidth, interNode: false };
   const t = hopTime(collective, size, bytes, nodes, hw);
   return { ...t, seconds: hw.callOverhead + t.seconds };
@@ -55,10 +61,16 @@ function hopTime(collective: Collective, size: number, bytes: number, nodes: num
   const inter = nodes > 1;
   if (hw.collectives === "shared") {
     // one machine: every rank writes its part to shared memory, one wake-up, then copies what it receives
-    return { seconds: hw.intra.latency + bytes / hw.intra.bandwidth, hops: 1, bandwidth: hw.intra.bandwidth, interNode: false };
+    return {
+      seconds: hw.intra.latency + bytes / hw.intra.bandwidth,
+      hops: 1,
+      bandwidth: hw.intra.bandwidth,
+      interNode: false,
+    };
   }
   // NCCL's ring latency: of the dependent steps, (nodes - 1) cross a node boundary (twice for all-reduce)
-  const ringLatency = (steps: number, crossings: number) => (steps - crossings) * hw.intra.latency + crossings * hw.inter.latency;
+  const ringLatency = (steps: number, crossings: number) =>
+    (steps - crossings) * hw.intra.latency + crossings * hw.inter.latency;
   const nodeNic = hw.inter.nicsPerNode * hw.inter.nicBandwidth;
   switch (collective) {
     case "all_gather":
@@ -76,7 +88,8 @@ function hopTime(collective: Collective, size: number, bytes: number, nodes: num
     case "all_to_all": {
       const hops = size - 1;
       const lat = ringLatency(hops, nodes - 1);
-      if (!inter) return { seconds: lat + bytes / hw.intra.bandwidth, hops, bandwidth: hw.intra.bandwidth, interNode: false };
+      if (!inter)
+        return { seconds: lat + bytes / hw.intra.bandwidth, hops, bandwidth: hw.intra.bandwidth, interNode: false };
       const local = perNode(size, hw);
       const intraBytes = (bytes * (local - 1)) / (size - 1);
       const interBytes = bytes - intraBytes;

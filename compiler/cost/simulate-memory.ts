@@ -43,9 +43,19 @@ export function memoryOf(plan: Plan, dtype: SimDtype): MemoryBreakdown {
   const optimizer = n * (dtype === "fp32" ? 8 : 12);
   const activations = (plan.estimates.totals.activationBytes * b) / 4;
   // the gradient all-reduce frees each input as its result lands: one result at a time is extra
-  const largestGrad = Math.max(0, ...plan.gradSync.filter((s) => s.op === "comm_wait").flatMap((s) => s.out.map((o) => paramBytes(plan, o))));
+  const largestGrad = Math.max(
+    0,
+    ...plan.gradSync.filter((s) => s.op === "comm_wait").flatMap((s) => s.out.map((o) => paramBytes(plan, o))),
+  );
   const commBuffers = (Math.max(inFlightPeak([...plan.forward, ...plan.backward]), largestGrad) * b) / 4;
-  return { weights, grads, optimizer, activations, commBuffers, total: weights + grads + optimizer + activations + commBuffers };
+  return {
+    weights,
+    grads,
+    optimizer,
+    activations,
+    commBuffers,
+    total: weights + grads + optimizer + activations + commBuffers,
+  };
 }
 
 function paramBytes(plan: Plan, gradBuffer: string): number {

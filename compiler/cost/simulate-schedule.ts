@@ -54,9 +54,15 @@ export function simulateSchedule(plan: Plan, hw: HardwareProfile, dtype: SimDtyp
   const share = hw.computeUnits === undefined ? 1 : Math.min(1, hw.computeUnits / plan.mesh.world);
   const scale = DTYPE_BYTES[dtype] / 4;
   const ctx: SizingCtx = { mesh: plan.mesh, rankTokens: plan.estimates.rankTokens };
-  const compute = Array.from({ length: W }, (_, r) => stepWork(plan, r).map((w, i) => stepSeconds(steps[i]!.op, w, hw, dtype, share)));
+  const compute = Array.from({ length: W }, (_, r) =>
+    stepWork(plan, r).map((w, i) => stepSeconds(steps[i]!.op, w, hw, dtype, share)),
+  );
   const node = (r: number) => nodeOf(r, hw);
-  const nodes = { sp: groupNodes("sp", plan.mesh, hw), dp: groupNodes("dp", plan.mesh, hw), world: groupNodes("world", plan.mesh, hw) };
+  const nodes = {
+    sp: groupNodes("sp", plan.mesh, hw),
+    dp: groupNodes("dp", plan.mesh, hw),
+    world: groupNodes("world", plan.mesh, hw),
+  };
   let interNode = false;
 
   const pc = new Array<number>(W).fill(0);
@@ -101,7 +107,10 @@ export function simulateSchedule(plan: Plan, hw: HardwareProfile, dtype: SimDtyp
     const to = s.sendTo === undefined || s.sendTo === null ? null : neighbour(r, s.sendTo, wrap);
     if (to !== null && to !== r) {
       // the receiver's byte count for this step when it also receives (ring); else this rank's own parts
-      const raw = s.recvFrom !== undefined && s.recvFrom !== null ? bytesReceived(s, ctx, to) : partsElems(s.parts, s, ctx, r) * 4;
+      const raw =
+        s.recvFrom !== undefined && s.recvFrom !== null
+          ? bytesReceived(s, ctx, to)
+          : partsElems(s.parts, s, ctx, r) * 4;
       const inter = node(r) !== node(to);
       interNode ||= inter;
       const channel = `${r}>${to}`;
@@ -199,7 +208,8 @@ export function simulateSchedule(plan: Plan, hw: HardwareProfile, dtype: SimDtyp
         if (pc[r] === steps.length) remaining--;
       }
     }
-    if (!progressed) throw new InternalError(`schedule simulation stuck at steps ${pc.map((i) => steps[i]?.id).join(",")}`);
+    if (!progressed)
+      throw new InternalError(`schedule simulation stuck at steps ${pc.map((i) => steps[i]?.id).join(",")}`);
   }
   const max = (a: number[]) => Math.max(0, ...a);
   return {

@@ -77,7 +77,13 @@ export function predictPlan(plan: Plan, hw: HardwareProfile, dtype: SimDtype = "
     tokensPerSec: tokens / stepSeconds,
     memoryBytesPerDevice: memory.total,
     fits: memory.total <= deviceMemory(hw, plan.mesh.world),
-    time: { ...s.phases, optimizer, computeSeconds: s.computeSeconds, commSeconds: s.commSeconds, exposedCommSeconds: s.exposedCommSeconds },
+    time: {
+      ...s.phases,
+      optimizer,
+      computeSeconds: s.computeSeconds,
+      commSeconds: s.commSeconds,
+      exposedCommSeconds: s.exposedCommSeconds,
+    },
     memory,
     interNode: s.interNode,
   };
@@ -91,7 +97,8 @@ export function specFor(spec: Spec, gpus: number, linear: LinearMethod, softmax:
 
 export function simulate(spec: Spec, gpus: number, hw: HardwareProfile, opts: SimOptions = {}): SimResult {
   const dp = spec.parallel.dp;
-  if (!Number.isInteger(gpus) || gpus < 1 || gpus % dp !== 0) throw new RangeError(`gpus ${gpus} is not a positive multiple of the spec's dp ${dp}`);
+  if (!Number.isInteger(gpus) || gpus < 1 || gpus % dp !== 0)
+    throw new RangeError(`gpus ${gpus} is not a positive multiple of the spec's dp ${dp}`);
   const seq = opts.seq ?? spec.train.seq;
   const dtype = opts.dtype ?? "fp32";
   const kinds = new Set(spec.model.layers.map((l) => l.kind));
@@ -112,7 +119,9 @@ export function simulate(spec: Spec, gpus: number, hw: HardwareProfile, opts: Si
   }
   const base =
     rows.find((r) => r.linear === "lasp2" && r.softmax === "lasp2h") ??
-    rows.find((r) => (!kinds.has("linear") || r.linear === "lasp2") && (!kinds.has("softmax") || r.softmax === "lasp2h")) ??
+    rows.find(
+      (r) => (!kinds.has("linear") || r.linear === "lasp2") && (!kinds.has("softmax") || r.softmax === "lasp2h"),
+    ) ??
     rows[0];
   const results = rows
     .map((r) => ({ ...r, vsLasp2: base === undefined ? 1 : r.stepSeconds / base.stepSeconds }))

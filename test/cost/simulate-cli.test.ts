@@ -37,7 +37,16 @@ describe("lasp simulate", () => {
     expect(j.results.find((x) => x.linear === "lasp2" && x.softmax === "lasp2h")!.vsLasp2).toBe(1);
   });
   it("prints a table sorted by step time, --seq with a K suffix, pure-linear models vary only the linear method", async () => {
-    const r = await run(["simulate", "test/cost/fixtures/linear2.lasp", "--gpus", "8", "--seq", "64K", "--hardware", "a100-80gb"]);
+    const r = await run([
+      "simulate",
+      "test/cost/fixtures/linear2.lasp",
+      "--gpus",
+      "8",
+      "--seq",
+      "64K",
+      "--hardware",
+      "a100-80gb",
+    ]);
     expect(r.code).toBe(0);
     expect(r.out).toContain("seq=65536");
     expect(r.out).toContain("A100-80GB");

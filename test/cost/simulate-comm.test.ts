@@ -24,7 +24,7 @@ describe("collectiveTime", () => {
     const hw = H100_80GB;
     const ag = collectiveTime("all_gather", 8, 45e9, 1, hw);
     expect(ag.hops).toBe(7);
-    expect(ag.seconds).toBeCloseTo(hw.callOverhead + 7 * hw.intra.latency + 45e9 / (450e9), 12);
+    expect(ag.seconds).toBeCloseTo(hw.callOverhead + 7 * hw.intra.latency + 45e9 / 450e9, 12);
     const ar = collectiveTime("all_reduce", 8, 0, 1, hw);
     expect(ar.hops).toBe(14);
     expect(ar.seconds).toBeCloseTo(hw.callOverhead + 14 * hw.intra.latency, 12);
@@ -40,7 +40,10 @@ describe("collectiveTime", () => {
       expect(two.interNode).toBe(true);
       expect(two.bandwidth).toBe(Math.min(hw.intra.bandwidth, nic));
       // same group size and bytes: spanning two nodes is never faster than staying inside one
-      for (const c of ALL) expect(collectiveTime(c, 8, 1e8, 2, hw).seconds).toBeGreaterThanOrEqual(collectiveTime(c, 8, 1e8, 1, hw).seconds);
+      for (const c of ALL)
+        expect(collectiveTime(c, 8, 1e8, 2, hw).seconds).toBeGreaterThanOrEqual(
+          collectiveTime(c, 8, 1e8, 1, hw).seconds,
+        );
       // a point-to-point hop across nodes goes through one NIC
       expect(collectiveTime("send_recv", 16, 1e9, 2, hw).bandwidth).toBe(hw.inter.nicBandwidth);
     }
@@ -52,8 +55,16 @@ describe("collectiveTime", () => {
 describe("group placement", () => {
   it("lists sp groups as consecutive ranks and dp groups strided by sp", () => {
     const mesh = { sp: 4, dp: 2, world: 8 };
-    expect(groupsOf("sp", mesh)).toEqual([[0, 1, 2, 3], [4, 5, 6, 7]]);
-    expect(groupsOf("dp", mesh)).toEqual([[0, 4], [1, 5], [2, 6], [3, 7]]);
+    expect(groupsOf("sp", mesh)).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+    ]);
+    expect(groupsOf("dp", mesh)).toEqual([
+      [0, 4],
+      [1, 5],
+      [2, 6],
+      [3, 7],
+    ]);
     expect(groupsOf("world", mesh)).toEqual([[0, 1, 2, 3, 4, 5, 6, 7]]);
   });
   it("spans nodes exactly when a group holds ranks of two nodes", () => {

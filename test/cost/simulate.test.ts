@@ -59,7 +59,10 @@ describe("the time model", () => {
   });
   it("hides LASP-2's all-gather behind the intra-chunk compute when overlap is on", () => {
     const on = predictPlan(plan(specFor(LINEAR2, 16, "lasp2", "lasp2h", 262144)), H100_80GB);
-    const off = predictPlan(plan(specFor({ ...LINEAR2, parallel: { ...LINEAR2.parallel, overlap: false } }, 16, "lasp2", "lasp2h", 262144)), H100_80GB);
+    const off = predictPlan(
+      plan(specFor({ ...LINEAR2, parallel: { ...LINEAR2.parallel, overlap: false } }, 16, "lasp2", "lasp2h", 262144)),
+      H100_80GB,
+    );
     expect(on.time.computeSeconds).toBeCloseTo(off.time.computeSeconds, 9);
     expect(on.stepSeconds).toBeLessThan(off.stepSeconds);
     expect(on.time.exposedCommSeconds).toBeLessThan(off.time.exposedCommSeconds);
@@ -100,7 +103,8 @@ describe("LASP-2 vs LASP-1 and ring on linear layers (H100, 16 GPUs over 2 nodes
 
 describe("what fits: Linear-Llama3-1B at 2048K tokens", () => {
   const B1 = spec("examples/linear_llama3_1b.lasp");
-  const fits = (gpus: number, dtype: "fp32" | "bf16") => row(simulate(B1, gpus, H100_80GB, { seq: 2097152, dtype, linear: ["lasp2"] }), "lasp2");
+  const fits = (gpus: number, dtype: "fp32" | "bf16") =>
+    row(simulate(B1, gpus, H100_80GB, { seq: 2097152, dtype, linear: ["lasp2"] }), "lasp2");
   it("does not fit on 16 H100s, fits on 64 in bf16 mixed precision, not in plain fp32", { timeout: 120_000 }, () => {
     const few = fits(16, "bf16");
     expect(few.fits).toBe(false);

@@ -47,7 +47,9 @@ function timeIt(fn: () => void, reps: number): number {
   return ts[Math.floor(ts.length / 2)]!;
 }
 
-async function measureTfjs(): Promise<Pick<LocalMeasurement, "matmulFlops" | "attentionFlops" | "opSeconds" | "elementwiseBandwidth">> {
+async function measureTfjs(): Promise<
+  Pick<LocalMeasurement, "matmulFlops" | "attentionFlops" | "opSeconds" | "elementwiseBandwidth">
+> {
   const tf = await import("@tensorflow/tfjs-core");
   const { initBackend } = await import("../../../runtime/backend/index.ts");
   await initBackend("wasm");
@@ -76,11 +78,16 @@ async function measureTfjs(): Promise<Pick<LocalMeasurement, "matmulFlops" | "at
   const pairs = (C * (C + 1)) / 2;
   const s = tf.randomNormal([4, 4]);
   const reps = 200;
-  const op = timeIt(() => tf.tidy(() => {
-    let x = s;
-    for (let i = 0; i < reps; i++) x = tf.add(x, s);
-    x.dataSync();
-  }), 5) / reps;
+  const op =
+    timeIt(
+      () =>
+        tf.tidy(() => {
+          let x = s;
+          for (let i = 0; i < reps; i++) x = tf.add(x, s);
+          x.dataSync();
+        }),
+      5,
+    ) / reps;
   const big = 1 << 22;
   const x = tf.randomNormal([big]);
   const add = timeIt(() => tf.tidy(() => void tf.add(x, x).dataSync()), 5);

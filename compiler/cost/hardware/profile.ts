@@ -64,7 +64,8 @@ const GPU_COMMON = {
   collectives: "ring",
   p2p: "rendezvous",
 } as const;
-const NCCL_LATENCY = "latency: NCCL tuning model (src/graph/tuning.cc): ~8 us per call, ~2 us per NVLink hop, ~5 us per network hop; not vendor figures";
+const NCCL_LATENCY =
+  "latency: NCCL tuning model (src/graph/tuning.cc): ~8 us per call, ~2 us per NVLink hop, ~5 us per network hop; not vendor figures";
 
 export const A100_80GB: HardwareProfile = {
   name: "A100-80GB",
@@ -128,5 +129,9 @@ export const PROFILE_NAMES: readonly string[] = [...[...PROFILES.values()].map((
 
 export function findProfile(name: string): HardwareProfile | undefined {
   const key = name.toLowerCase();
-  return PROFILES.get(key) ?? PROFILES.get(key.replace(/-sxm$/, "")) ?? (key === "h100" ? H100_80GB : key === "a100" ? A100_80GB : undefined);
+  return (
+    PROFILES.get(key) ??
+    PROFILES.get(key.replace(/-sxm$/, "")) ??
+    (key === "h100" ? H100_80GB : key === "a100" ? A100_80GB : undefined)
+  );
 }
