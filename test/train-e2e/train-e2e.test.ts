@@ -111,7 +111,10 @@ describe("resume after a kill", () => {
 
     const resumed = await runLasp(trainArgs(dir, ["--ranks", "2", "--save", save, "--save-every", "3", "--resume", save]));
     expect(resumed.code, resumed.stderr).toBe(0);
-    expect(resumed.stdout).toMatch(new RegExp(`steps \\d+\\.\\.${STEPS}:`));
+    // it went on from the checkpoint the kill left (step KILL_AFTER or a later one), not from scratch
+    const from = Number(new RegExp(`steps (\\d+)\\.\\.${STEPS}:`).exec(resumed.stdout)?.[1]);
+    expect(from - 1).toBeGreaterThanOrEqual(KILL_AFTER);
+    expect(from - 1).toBeLessThanOrEqual(before.length); // a checkpoint is written after its step's line
     // loss, accuracy, lr, grad norm and bytes of every step: identical float64 values (JSON round trip)
     expect(deterministicMetrics(metrics)).toEqual(deterministicMetrics(ref.metrics));
     // and the final weights are bit-identical too
