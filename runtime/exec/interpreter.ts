@@ -61,7 +61,9 @@ export async function runSteps(steps: readonly Step[], x: ExecCtx, opts: RunOpti
     else x.stats.computeSeconds += dt;
     if (x.stats.events !== null) {
       const kind = isWait ? "comm_wait" : s.op === "comm_start" ? "comm_start" : "compute";
-      x.stats.events.push({ kind, label: `${s.op} ${s.id}`, layer: s.layer, t0: (t0 - x.stats.t0) / 1000, t1: (t1 - x.stats.t0) / 1000 });
+      // a collective's start and wait share its handle as label, so reports can pair them
+      const label = s.op === "comm_start" || s.op === "comm_wait" ? `${s.collective} ${s.handle}` : `${s.op} ${s.id}`;
+      x.stats.events.push({ kind, label, layer: s.layer, t0: (t0 - x.stats.t0) / 1000, t1: (t1 - x.stats.t0) / 1000 });
     }
     if (opts.checkFinite && s.op !== "comm_start") await checkFinite(s, x);
     for (const name of s.out)
