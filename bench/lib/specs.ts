@@ -72,8 +72,9 @@ export function fmtTokens(n: number): string {
   return n % 1024 === 0 ? `${n / 1024}K` : String(n);
 }
 
-/** Parses "4K,8K,16384" into token counts. */
+/** Parses "4K,8K,16384" into token counts ("" or "none": no lengths). */
 export function parseLengths(s: string): number[] {
+  if (s.trim() === "" || s === "none") return [];
   return s.split(",").map((x) => {
     const m = /^(\d+)([kK]?)$/.exec(x.trim());
     if (m === null) throw new Error(`bad length '${x}' (expected e.g. 4K or 4096)`);
