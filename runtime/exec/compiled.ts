@@ -1,13 +1,12 @@
 // Ahead-of-time compiled plans (`lasp compile --emit ts`): the CompiledProgram type, its loader, and the
 // per-step bookkeeping the generated code calls around each handler so a compiled step behaves exactly like
 // the interpreter's (fault hook, timing, timeline, NaN check, capture; frees are inlined by the generator).
-import * as tf from "@tensorflow/tfjs-core";
 import { pathToFileURL } from "node:url";
 import { isAbsolute, resolve } from "node:path";
 import type { Plan, Step, StepOf, StepOp } from "../../compiler/plan/schema.ts";
 import type { ExecCtx } from "./context.ts";
 import { ExecError } from "./env.ts";
-import { describeStep, NonFiniteError, type RunOptions } from "./interpreter.ts";
+import type { RunOptions } from "./interpreter.ts";
 
 /** One plan phase, unrolled: every step an explicit call of its handler. */
 export type CompiledPhase = (x: ExecCtx, o: RunOptions) => Promise<void>;
@@ -27,48 +26,8 @@ export function stepAt<K extends StepOp>(steps: readonly Step[], i: number, op: 
   return s as StepOf<K>;
 }
 
-/** Before a step's handler: what the interpreter does before calling it. Returns the start time. */
-export function begin(s: Step, x: ExecCtx, o: RunOptions): number {
-  x.current = describeStep(s);
-  const t0 = performance.now();
-  if (o.fault?.stepId === s.id) {
-    if (o.fault.how === "exit") process.exit(7);
-    throw new ExecError(`rank ${x.info.spIndex}: injected fault at ${x.current}`);
-  }
-  return t0;
-}
-
-// the interpreter's finite check (not exported there; kept identical)
-async function checkFinite(s: Step, x: ExecCtx): Promise<void> {
-  for (const name of s.out) {
-    if (!x.env.has(name)) continue;
-    const t = x.env.get(name);
-    if (t.size === 0 || t.dtype !== "float32") continue;
-    const flag = tf.tidy(() => tf.all(tf.isFinite(t)));
-    const ok = (await flag.data())[0];
-    flag.dispose();
-    if (ok !== 1) throw new NonFiniteError(`rank ${x.info.spIndex}: ${describeStep(s)} produced NaN or Inf in '${name}'`);
-  }
-}
-
-/** After a step's handler: timing, timeline, NaN check and capture, as in the interpreter's loop. */
-export async function afterStep(s: Step, x: ExecCtx, o: RunOptions, t0: number): Promise<void> {
-  const t1 = performance.now();
-  const dt = (t1 - t0) / 1000;
-  const isWait = s.op === "comm_wait";
-  if (isWait) x.stats.commWaitSeconds += dt;
-  else x.stats.computeSeconds += dt;
-  if (x.stats.events !== null) {
-    const kind = isWait ? "comm_wait" : s.op === "comm_start" ? "comm_start" : "compute";
-    x.stats.events.push({ kind, label: `${s.op} ${s.id}`, layer: s.layer, t0: (t0 - x.stats.t0) / 1000, t1: (t1 - x.stats.t0) / 1000 });
-  }
-  if (o.checkFinite && s.op !== "comm_start") await checkFinite(s, x);
-  for (const name of s.out)
-    if (x.capture.has(name)) {
-      const t = x.env.get(name);
-      x.captured.set(name, { data: ((await t.data()) as Float32Array).slice(), shape: [...t.shape] });
-    }
-}
+/** Before and after each step: exactly the interpreter's own code (runtime/exec/interpreter.ts). */
+export { beginStep as begin, endStep as afterStep } from "./interpreter.ts";
 
 /** Runs one compiled phase with the interpreter's error wrapping (the failing step named by x.current). */
 export async function runCompiled(phase: CompiledPhase, x: ExecCtx, o: RunOptions): Promise<void> {

@@ -40,37 +40,47 @@ export interface RunOptions {
   readonly fault?: { readonly stepId: string; readonly how: "throw" | "exit" } | undefined;
 }
 
+/** What happens before a step's handler runs (the interpreter and compiled modules alike). Returns the start time. */
+export function beginStep(s: Step, x: ExecCtx, opts: RunOptions): number {
+  x.current = describeStep(s);
+  if (opts.fault?.stepId === s.id) {
+    if (opts.fault.how === "exit") process.exit(7);
+    throw new ExecError(`rank ${x.info.spIndex}: injected fault at ${x.current}`);
+  }
+  return performance.now();
+}
+
+/** What happens after a step's handler: timing, timeline, finite check, capture (frees are the caller's). */
+export async function endStep(s: Step, x: ExecCtx, opts: RunOptions, t0: number): Promise<void> {
+  const t1 = performance.now();
+  const dt = (t1 - t0) / 1000;
+  const isWait = s.op === "comm_wait";
+  if (isWait) x.stats.commWaitSeconds += dt;
+  else x.stats.computeSeconds += dt;
+  if (x.stats.events !== null) {
+    const kind = isWait ? "comm_wait" : s.op === "comm_start" ? "comm_start" : "compute";
+    // a collective's start and wait share its handle as label, so reports can pair them
+    const label = s.op === "comm_start" || s.op === "comm_wait" ? `${s.collective} ${s.handle}` : `${s.op} ${s.id}`;
+    x.stats.events.push({ kind, label, layer: s.layer, t0: (t0 - x.stats.t0) / 1000, t1: (t1 - x.stats.t0) / 1000 });
+  }
+  if (opts.checkFinite && s.op !== "comm_start") await checkFinite(s, x);
+  for (const name of s.out)
+    if (x.capture.has(name)) {
+      const t = x.env.get(name);
+      x.captured.set(name, { data: ((await t.data()) as Float32Array).slice(), shape: [...t.shape] });
+    }
+}
+
 export async function runSteps(steps: readonly Step[], x: ExecCtx, opts: RunOptions): Promise<void> {
   for (const s of steps) {
-    x.current = describeStep(s);
-    const t0 = performance.now();
-    if (opts.fault?.stepId === s.id) {
-      if (opts.fault.how === "exit") process.exit(7);
-      throw new ExecError(`rank ${x.info.spIndex}: injected fault at ${x.current}`);
-    }
+    const t0 = beginStep(s, x, opts);
     try {
       await (HANDLERS[s.op] as Handler<typeof s.op>)(s as never, x);
     } catch (e) {
       if (e instanceof ExecError || (e as Error).name === "CommError") throw e;
       throw new ExecError(`rank ${x.info.spIndex}: ${x.current} failed: ${(e as Error).message}`);
     }
-    const t1 = performance.now();
-    const dt = (t1 - t0) / 1000;
-    const isWait = s.op === "comm_wait";
-    if (isWait) x.stats.commWaitSeconds += dt;
-    else x.stats.computeSeconds += dt;
-    if (x.stats.events !== null) {
-      const kind = isWait ? "comm_wait" : s.op === "comm_start" ? "comm_start" : "compute";
-      // a collective's start and wait share its handle as label, so reports can pair them
-      const label = s.op === "comm_start" || s.op === "comm_wait" ? `${s.collective} ${s.handle}` : `${s.op} ${s.id}`;
-      x.stats.events.push({ kind, label, layer: s.layer, t0: (t0 - x.stats.t0) / 1000, t1: (t1 - x.stats.t0) / 1000 });
-    }
-    if (opts.checkFinite && s.op !== "comm_start") await checkFinite(s, x);
-    for (const name of s.out)
-      if (x.capture.has(name)) {
-        const t = x.env.get(name);
-        x.captured.set(name, { data: ((await t.data()) as Float32Array).slice(), shape: [...t.shape] });
-      }
+    await endStep(s, x, opts, t0);
     for (const f of s.free ?? []) x.env.free(f);
   }
 }
