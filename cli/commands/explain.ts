@@ -1,27 +1,12 @@
 // `lasp explain SPEC|PLAN [--json] [--set p=v]...`: per-layer communication (bytes each rank receives per
 // step), FLOPs and activation memory, and totals. A .json argument is read as a plan and validated.
-import { readFileSync } from "node:fs";
 import { loadSpecFile, formatDiagnostic } from "../../dsl/index.ts";
 import { compile } from "../../compiler/index.ts";
 import { explainJson, explainText } from "../../compiler/explain.ts";
-import { validatePlan } from "../../compiler/plan/validate.ts";
 import type { Plan } from "../../compiler/plan/schema.ts";
 import { UsageError, flagBool, flagList, parseArgs } from "../args.ts";
 import type { Command } from "../main.ts";
-
-function loadPlan(file: string): Plan | string {
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(file, "utf8"));
-  } catch (e) {
-    return `cannot read plan '${file}': ${(e as Error).message}`;
-  }
-  const errs = validatePlan(data);
-  if (errs.length > 0) {
-    return `'${file}' is not a valid plan:\n` + errs.slice(0, 10).map((e) => `  ${e.instancePath || "/"}: ${e.message} (${e.schemaPath})`).join("\n");
-  }
-  return data as Plan;
-}
+import { readPlanFile } from "../input.ts";
 
 export const command: Command = {
   summary: "Per-layer communication, FLOPs and memory of a spec or plan.",
@@ -33,7 +18,7 @@ export const command: Command = {
     let plan: Plan;
     if (file.endsWith(".json")) {
       if (flagList(args, "set").length > 0) throw new UsageError("--set applies to a spec, not to a compiled plan");
-      const p = loadPlan(file);
+      const p = readPlanFile(file);
       if (typeof p === "string") {
         process.stderr.write(`lasp explain: ${p}\n`);
         return 1;

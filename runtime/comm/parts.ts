@@ -38,6 +38,17 @@ export function allReduceCounts(n: number, size: number): number[] {
   return Array.from({ length: size }, (_, r) => base + (r < rem ? 1 : 0));
 }
 
+/** The first send_recv peer that is not a rank of a group of `size`, as "to = 5", or null when both are fine. */
+export function badPeer(to: number | null, from: number | null, size: number): string | null {
+  for (const [what, peer] of [
+    ["to", to],
+    ["from", from],
+  ] as const) {
+    if (peer !== null && !(Number.isInteger(peer) && peer >= 0 && peer < size)) return `${what} = ${peer}`;
+  }
+  return null;
+}
+
 /** Sum of counts over ranks other than `rank`. */
 export function othersSum(counts: readonly number[], rank: number): number {
   let s = 0;

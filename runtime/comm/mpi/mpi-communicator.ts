@@ -9,7 +9,7 @@ import {
   type CommHandle,
   type Communicator,
 } from "../communicator.ts";
-import { receivedBytes, resolveCounts } from "../parts.ts";
+import { badPeer, receivedBytes, resolveCounts } from "../parts.ts";
 import type { MpiBinding } from "./binding.ts";
 import { MpiHandle, type WaitSite } from "./handle.ts";
 
@@ -135,14 +135,8 @@ export class MpiCommunicator implements Communicator {
     recvCount: number,
     label: string,
   ): CommHandle {
-    for (const [what, peer] of [
-      ["to", to],
-      ["from", from],
-    ] as const) {
-      if (peer !== null && !(Number.isInteger(peer) && peer >= 0 && peer < this.size)) {
-        throw this.error(label, `send_recv '${label}': ${what} = ${peer} is not a rank of a group of ${this.size}`);
-      }
-    }
+    const bad = badPeer(to, from, this.size);
+    if (bad !== null) throw this.error(label, `send_recv '${label}': ${bad} is not a rank of a group of ${this.size}`);
     if (!(Number.isInteger(recvCount) && recvCount >= 0)) {
       throw this.error(label, `send_recv '${label}': recvCount ${recvCount} is not a non-negative integer`);
     }

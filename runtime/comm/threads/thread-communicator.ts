@@ -7,7 +7,7 @@ import {
   type CommHandle,
   type Communicator,
 } from "../communicator.ts";
-import { allReduceCounts, hashInts, offsetsOf, receivedBytes, resolveCounts } from "../parts.ts";
+import { allReduceCounts, badPeer, hashInts, offsetsOf, receivedBytes, resolveCounts } from "../parts.ts";
 import {
   advanceCollective,
   collectiveRead,
@@ -154,17 +154,8 @@ export class ThreadCommunicator implements Communicator {
     recvCount: number,
     label: string,
   ): CommHandle {
-    for (const [what, peer] of [
-      ["to", to],
-      ["from", from],
-    ] as const) {
-      if (peer !== null && !(Number.isInteger(peer) && peer >= 0 && peer < this.size)) {
-        throw this.g.error(
-          label,
-          `send_recv '${label}': ${what} = ${peer} is not a rank of ${this.name} (size ${this.size})`,
-        );
-      }
-    }
+    const bad = badPeer(to, from, this.size);
+    if (bad !== null) throw this.g.error(label, `send_recv '${label}': ${bad} is not a rank of ${this.name} (size ${this.size})`);
     this.job.setActivity(this.g.worldRank, "start", "send_recv", this.name, label);
     if (to !== null) {
       const msg = data ?? new Float32Array(0);
