@@ -4,6 +4,7 @@
 // API: causalConv(x, halo, w [kc, D], opts) -> y; causalConvBackward(x, halo, w, dy, opts) -> {dx, dw, dhalo}.
 // halo / dhalo: [B*S*(kc-1), D], row (b*S + s)*(kc-1) + j = token j of the kc-1 before segment s.
 import * as tf from "@tensorflow/tfjs-core";
+import { compute, computeMany, jsKernelsActive } from "./cpu/arrays.ts";
 
 export interface ConvOptions {
   readonly batch: number;
@@ -48,6 +49,7 @@ function extended(x3: tf.Tensor3D, halo4: tf.Tensor4D, l: Layout, s: number): tf
 
 export function causalConv(x: tf.Tensor2D, halo: tf.Tensor2D, w: tf.Tensor2D, opts: ConvOptions): tf.Tensor2D {
   const l = layout(x, halo, w, opts);
+  if (jsKernelsActive()) return convJs(x, halo, w, l);
   return tf.tidy(() => {
     const x3 = tf.reshape(x, [l.b, l.c, l.dm]) as tf.Tensor3D;
     const halo4 = tf.reshape(halo, [l.b, l.segs.length, l.kc - 1, l.dm]) as tf.Tensor4D;
@@ -70,6 +72,7 @@ export function causalConvBackward(
   opts: ConvOptions,
 ): { dx: tf.Tensor2D; dw: tf.Tensor2D; dhalo: tf.Tensor2D } {
   const l = layout(x, halo, w, opts);
+  if (jsKernelsActive()) return convBackwardJs(x, halo, w, dy, l);
   return tf.tidy(() => {
     const x3 = tf.reshape(x, [l.b, l.c, l.dm]) as tf.Tensor3D;
     const dy3 = tf.reshape(dy, [l.b, l.c, l.dm]) as tf.Tensor3D;
@@ -97,4 +100,56 @@ export function causalConvBackward(
       dhalo: tf.reshape(tf.stack(dhs, 1), [l.b * l.segs.length * (l.kc - 1), l.dm]) as tf.Tensor2D,
     };
   });
+}
+
+// ---- the same two functions as plain loops (CPU backends, see cpu/arrays.ts) ----
+
+/** y = causalConv: extended position i = t + j of segment s reads the halo (i < kc-1) or x. */
+function convJs(x: tf.Tensor2D, halo: tf.Tensor2D, w: tf.Tensor2D, l: Layout): tf.Tensor2D {
+  const { b, c, dm, kc, segs } = l;
+  const S = segs.length;
+  return compute([b * c, dm], [x, halo, w], (y, [xv, hv, wv]) => {
+    for (let bi = 0; bi < b; bi++)
+      segs.forEach((seg, s) => {
+        const hbase = (bi * S + s) * (kc - 1);
+        for (let t = 0; t < seg.len; t++) {
+          const yo = (bi * c + seg.off + t) * dm;
+          for (let j = 0; j < kc; j++) {
+            const i = t + j; // extended index
+            const src = i < kc - 1 ? hv! : xv!;
+            const so = (i < kc - 1 ? hbase + i : bi * c + seg.off + i - (kc - 1)) * dm;
+            const wo = j * dm;
+            for (let d = 0; d < dm; d++) y[yo + d]! += wv![wo + d]! * src[so + d]!;
+          }
+        }
+      });
+  }) as tf.Tensor2D;
+}
+
+function convBackwardJs(x: tf.Tensor2D, halo: tf.Tensor2D, w: tf.Tensor2D, dy: tf.Tensor2D, l: Layout): { dx: tf.Tensor2D; dw: tf.Tensor2D; dhalo: tf.Tensor2D } {
+  const { b, c, dm, kc, segs } = l;
+  const S = segs.length;
+  const [dx, dw, dhalo] = computeMany([[b * c, dm], [kc, dm], [b * S * (kc - 1), dm]], [x, halo, w, dy], ([dxv, dwv, dhv], [xv, hv, wv, dyv]) => {
+    for (let bi = 0; bi < b; bi++)
+      segs.forEach((seg, s) => {
+        const hbase = (bi * S + s) * (kc - 1);
+        for (let t = 0; t < seg.len; t++) {
+          const go = (bi * c + seg.off + t) * dm;
+          for (let j = 0; j < kc; j++) {
+            const i = t + j;
+            const inHalo = i < kc - 1;
+            const row = (inHalo ? hbase + i : bi * c + seg.off + i - (kc - 1)) * dm;
+            const src = inHalo ? hv! : xv!;
+            const dst = inHalo ? dhv! : dxv!;
+            const wo = j * dm;
+            for (let d = 0; d < dm; d++) {
+              const g = dyv![go + d]!;
+              dst[row + d]! += wv![wo + d]! * g;
+              dwv![wo + d]! += src[row + d]! * g;
+            }
+          }
+        }
+      });
+  });
+  return { dx: dx as tf.Tensor2D, dw: dw as tf.Tensor2D, dhalo: dhalo as tf.Tensor2D };
 }

@@ -3,9 +3,10 @@
 //      swiglu(g, u) -> silu(g)*u; swigluBackward(g, u, dy) -> {dg, du};
 //      gelu(x) -> 0.5x(1+tanh(sqrt(2/pi)(x+0.044715x^3))); geluBackward(x, dy) -> dx.
 import * as tf from "@tensorflow/tfjs-core";
+import { matMul } from "./simd/matmul.ts";
 
 export function matmul(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
-  return tf.matMul(x, w);
+  return matMul(x, w);
 }
 
 export function matmulBackward(
@@ -13,7 +14,7 @@ export function matmulBackward(
   w: tf.Tensor2D,
   dy: tf.Tensor2D,
 ): { dx: tf.Tensor2D; dw: tf.Tensor2D } {
-  return { dx: tf.matMul(dy, w, false, true), dw: tf.matMul(x, dy, true, false) };
+  return { dx: matMul(dy, w, false, true), dw: matMul(x, dy, true, false) };
 }
 
 export function swiglu(g: tf.Tensor, u: tf.Tensor): tf.Tensor {

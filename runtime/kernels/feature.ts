@@ -5,6 +5,7 @@
 // API: featureDim(kind, d); featureForward(kind, x) -> y; featureBackward(kind, x, dy) -> dx.
 import * as tf from "@tensorflow/tfjs-core";
 import type { FeatureMap } from "../../dsl/spec.ts";
+import { compute, jsKernelsActive } from "./cpu/arrays.ts";
 
 export function featureDim(kind: FeatureMap, d: number): number {
   return kind === "taylor2" ? 1 + d + d * d : d;
@@ -29,7 +30,26 @@ function taylorBackward(x: tf.Tensor3D, dy: tf.Tensor3D): tf.Tensor3D {
   return tf.add(tf.mul(d1, Math.pow(d, -0.25)), tf.mul(tf.add(rows, cols), 1 / Math.sqrt(2 * d))) as tf.Tensor3D;
 }
 
+/** The elementwise maps as one JS loop each (CPU backends): y = f(x), and dx = dy f'(x). */
+const ELEMENTWISE: Partial<Record<FeatureMap, { f: (x: number) => number; df: (x: number) => number }>> = {
+  elu1: { f: (x) => (x > 0 ? x + 1 : Math.exp(x)), df: (x) => (x > 0 ? 1 : Math.exp(x)) },
+  relu: { f: (x) => (x > 0 ? x : 0), df: (x) => (x > 0 ? 1 : 0) },
+  silu: {
+    f: (x) => x / (1 + Math.exp(-x)),
+    df: (x) => {
+      const s = 1 / (1 + Math.exp(-x));
+      return s * (1 + x * (1 - s));
+    },
+  },
+  square: { f: (x) => x * x, df: (x) => 2 * x },
+};
+
 export function featureForward(kind: FeatureMap, x: tf.Tensor3D): tf.Tensor3D {
+  const js = ELEMENTWISE[kind];
+  if (js !== undefined && jsKernelsActive())
+    return compute(x.shape, [x], (y, [xv]) => {
+      for (let i = 0; i < y.length; i++) y[i] = js.f(xv![i]!);
+    }) as tf.Tensor3D;
   return tf.tidy(() => {
     switch (kind) {
       case "identity":
@@ -51,6 +71,11 @@ export function featureForward(kind: FeatureMap, x: tf.Tensor3D): tf.Tensor3D {
 }
 
 export function featureBackward(kind: FeatureMap, x: tf.Tensor3D, dy: tf.Tensor3D): tf.Tensor3D {
+  const js = ELEMENTWISE[kind];
+  if (js !== undefined && jsKernelsActive())
+    return compute(x.shape, [x, dy], (dx, [xv, dyv]) => {
+      for (let i = 0; i < dx.length; i++) dx[i] = dyv![i]! * js.df(xv![i]!);
+    }) as tf.Tensor3D;
   return tf.tidy(() => {
     switch (kind) {
       case "identity":

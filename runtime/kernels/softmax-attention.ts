@@ -3,6 +3,7 @@
 // API: saForward(q, k, v, posQ, posK, opts) -> {o, lse}; saMerge(a, b) -> {o, lse};
 //      saBackward(q, k, v, o, lse, dO, posQ, posK, opts) -> {dq, dk, dv} (re-exported); SA_EMPTY_LSE.
 import * as tf from "@tensorflow/tfjs-core";
+import { matMul } from "./simd/matmul.ts";
 import { qRows, saDims, type SaOptions, type SaPartial } from "./softmax-common.ts";
 import { blockMask, SA_EMPTY_LSE } from "./softmax-mask.ts";
 
@@ -53,7 +54,7 @@ export function saForward(
         const next = tf.tidy((): RowState => {
           const kb = tf.slice(k, [0, k0, 0], [d.bhkv, bk, d.dk]);
           const vb = tf.slice(v, [0, k0, 0], [d.bhkv, bk, d.dv]);
-          let s = tf.matMul(qb, kb, false, true);
+          let s = matMul(qb, kb, false, true);
           if (mask.kind === "mask") s = tf.add(s, tf.tensor2d(mask.bias, [rows, bk]));
           const m = tf.maximum(st.m, tf.max(s, -1, true));
           const alpha = tf.exp(tf.sub(st.m, m));
@@ -61,7 +62,7 @@ export function saForward(
           // rows still without a visible key have m = SA_EMPTY_LSE, where masked scores give exp(0)
           if (mask.kind === "mask") p = tf.mul(p, tf.tensor2d(mask.keep, [rows, bk]));
           const l = tf.add(tf.mul(st.l, alpha), tf.sum(p, -1, true));
-          const acc = tf.add(tf.mul(st.acc, alpha), tf.matMul(p, vb));
+          const acc = tf.add(tf.mul(st.acc, alpha), matMul(p, vb));
           return { m: m as tf.Tensor3D, l: l as tf.Tensor3D, acc: acc as tf.Tensor3D };
         });
         tf.dispose([st.m, st.l, st.acc]);

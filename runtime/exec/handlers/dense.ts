@@ -1,6 +1,7 @@
 // Interpreter handlers of the token-local ops (embedding, norms, projections, activations, reshapes,
 // RoPE, feature maps, short convolution, GLA gate projection, loss): each calls one kernel.
 import * as tf from "@tensorflow/tfjs-core";
+import { matMul, simdMatMulActive } from "../../kernels/simd/matmul.ts";
 import { causalConv, causalConvBackward } from "../../kernels/conv.ts";
 import { gelu, geluBackward, swiglu, swigluBackward } from "../../kernels/dense.ts";
 import { embedding, embeddingBackward } from "../../kernels/embed.ts";
@@ -40,7 +41,9 @@ function haloOr0(x: ExecCtx, name: string, rows: number, width: number): T2 {
  * training step time.
  */
 function mmT(a: T2, b: T2, transA: boolean, transB: boolean): T2 {
-  return tf.tidy(() => tf.matMul(transA ? tf.transpose(a) : a, transB ? tf.transpose(b) : b));
+  // our SIMD kernel (CPU backends) reads transposed operands at full speed
+  if (simdMatMulActive()) return matMul(a, b, transA, transB);
+  return tf.tidy(() => matMul(transA ? tf.transpose(a) : a, transB ? tf.transpose(b) : b));
 }
 
 export const dense = {
@@ -64,11 +67,11 @@ export const dense = {
       else g.db.dispose();
     }
   },
-  matmul: (s, x) => put(x, s.out[0], s.transB ? mmT(get2(x, s.in[0]), get2(x, s.in[1]), false, true) : tf.matMul(get2(x, s.in[0]), get2(x, s.in[1]))),
+  matmul: (s, x) => put(x, s.out[0], s.transB ? mmT(get2(x, s.in[0]), get2(x, s.in[1]), false, true) : matMul(get2(x, s.in[0]), get2(x, s.in[1]))),
   matmul_bwd: (s, x) => {
     const [dy, xin, w] = [get2(x, s.in[0]), get2(x, s.in[1]), get2(x, s.in[2])];
     if (s.transB) {
-      put(x, s.out[0], tf.matMul(dy, w));
+      put(x, s.out[0], matMul(dy, w));
       put(x, s.out[1], mmT(dy, xin, true, false));
     } else {
       // matmulBackward(xin, w, dy) computes the same with transpose flags (slow on wasm, see mmT)

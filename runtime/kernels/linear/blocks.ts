@@ -2,8 +2,10 @@
 // dropped; zero k, v, q and zero log-decay in the padding change nothing) and the per-block chunk maps
 // that carry state from block to block inside the segment.
 import * as tf from "@tensorflow/tfjs-core";
+import { simdMatMulActive } from "../simd/matmul.ts";
+import { scanBlocks } from "../simd/scan.ts";
 import { cumLog, totalLog } from "./decay.ts";
-import type { ChunkMap } from "./fold.ts";
+import { prefixFold, suffixFold, type ChunkMap } from "./fold.ts";
 import type { Tensor } from "./types.ts";
 
 export interface BlockGrid {
@@ -52,4 +54,32 @@ export function blockMaps(states: Tensor, c: Tensor | null, gr: BlockGrid): Chun
 export function stackBlocks(states: readonly Tensor[], gr: BlockGrid): Tensor {
   const [, dk, dv] = states[0]!.shape as [number, number, number];
   return tf.reshape(tf.stack(states as Tensor[], 1), [gr.bh * gr.nb, dk, dv]);
+}
+
+/**
+ * The scan over the blocks of a segment, per BH row, of per-block states [BH*nb, dk, dv] with the blocks'
+ * log-decays (from c):
+ *   forward (prefix):  out[j] = sum_{i<j} a(i, j) states[i]   (the state entering block j)
+ *   reverse (suffix):  out[i] = sum_{j>i} a(i, j) states[j]   (the gradient reaching block i's output state)
+ * where a(i, j) = exp(sum of the log-decays of blocks i+1 .. j-1) (1 for neighbours): prefixFold / suffixFold
+ * of fold.ts. With a scalar decay per token (none, or fixed per head) on a CPU backend this is one streamed
+ * pass of the SIMD scan kernel; other backends use a cumulative sum when there is no decay; per-key-dim gates
+ * and decays there keep the serial fold (a sync read of the decays would stall a GPU).
+ */
+export function blockScan(states: Tensor, c: Tensor | null, gr: BlockGrid, reverse: boolean): Tensor {
+  const [, dk, dv] = states.shape as [number, number, number];
+  const { bh, nb } = gr;
+  if (nb === 1) return tf.zerosLike(states);
+  if (simdMatMulActive() && (c === null || c.shape[2] === 1)) {
+    const factors = c === null ? null : Float32Array.from(totalLog(c).dataSync(), Math.exp);
+    const r = scanBlocks(states, bh, nb, factors, reverse);
+    if (r !== null) return r;
+  }
+  if (c === null) {
+    const flat = tf.reshape(states, [bh, nb, dk * dv]);
+    return tf.reshape(tf.cumsum(flat, 1, true, reverse), [bh * nb, dk, dv]);
+  }
+  const zero = tf.zeros([bh, dk, dv]);
+  const maps = blockMaps(states, c, gr);
+  return stackBlocks(reverse ? suffixFold(maps, zero) : prefixFold(maps, zero), gr);
 }

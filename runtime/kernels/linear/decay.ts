@@ -21,6 +21,7 @@ export function logDecay(g: Tensor | null, lambdas: Float32Array | null, bh: num
 
 /** Tokens [off, off+len) of a [BH, C, d] tensor. */
 export function sliceTokens(x: Tensor, off: number, len: number): Tensor {
+  if (off === 0 && len === x.shape[1]) return x; // the whole sequence: no copy
   return tf.slice(x, [0, off, 0], [-1, len, -1]);
 }
 

@@ -2,7 +2,34 @@
 // o_r = sum_{s<=r} (q_r . k_s decayed by exp(c_r - c_s)) v_s. The mask keeps s <= r (diagonal included);
 // decays are exponentiated only as min(c_r - c_s, 0), so masked-out entries never overflow.
 import * as tf from "@tensorflow/tfjs-core";
+import { matMul, simdMatMulActive } from "../simd/matmul.ts";
+import { mulRows } from "../simd/scan.ts";
+import type { BlockGrid } from "./blocks.ts";
 import type { Tensor } from "./types.ts";
+
+/**
+ * Diagonal-tile weights that are the same in every block of a BH row (no gates): e [R, b, b] = the causal
+ * mask, times lambda_h^(r-s) per head when the decay is fixed (R = BH), or the mask alone (R = 1); applied
+ * by the SIMD kernel broadcast over the row's blocks (J = X / R). Built in float64. Null on backends where
+ * the kernels do not run (the tile then builds its weights from c with tfjs ops).
+ */
+export interface FixedTile {
+  readonly e: Tensor;
+  readonly R: number;
+  readonly J: number;
+}
+
+export function fixedTile(lambdas: Float32Array | null, gr: BlockGrid): FixedTile | null {
+  if (!simdMatMulActive()) return null;
+  const b = gr.b;
+  const R = lambdas === null ? 1 : gr.bh;
+  const e = new Float32Array(R * b * b);
+  for (let h = 0; h < R; h++) {
+    const lam = lambdas === null ? 1 : lambdas[h]!;
+    for (let r = 0; r < b; r++) for (let s = 0; s <= r; s++) e[(h * b + r) * b + s] = lam === 1 ? 1 : Math.pow(lam, r - s);
+  }
+  return { e: tf.tensor3d(e, [R, b, b]), R, J: (gr.bh * gr.nb) / R };
+}
 
 /** Lower-triangular ones [b, b] (diagonal included). */
 function causalMask(b: number): Tensor {
@@ -20,14 +47,18 @@ interface Tile {
   perDim: boolean;
 }
 
-function tile(q: Tensor, k: Tensor, c: Tensor | null): Tile {
+function tile(q: Tensor, k: Tensor, c: Tensor | null, fixed: FixedTile | null): Tile {
   const b = q.shape[1]!;
+  if (fixed !== null) {
+    const a = mulRows(matMul(q, k, false, true), fixed.e, fixed.R, fixed.J);
+    if (a !== null) return { a, e: fixed.e, perDim: false };
+  }
   const mask = causalMask(b);
-  if (!c) return { a: tf.mul(tf.matMul(q, k, false, true), mask), e: mask, perDim: false };
+  if (!c) return { a: tf.mul(matMul(q, k, false, true), mask), e: mask, perDim: false };
   if (c.shape[2] === 1) {
     const diff = tf.sub(c, tf.transpose(c, [0, 2, 1]));
     const e = tf.mul(tf.exp(tf.minimum(diff, 0)), mask);
-    return { a: tf.mul(tf.matMul(q, k, false, true), e), e, perDim: false };
+    return { a: tf.mul(matMul(q, k, false, true), e), e, perDim: false };
   }
   // c_r - c_s per key dim: [X, b(r), b(s), dk]
   const diff = tf.sub(tf.expandDims(c, 2), tf.expandDims(c, 1));
@@ -37,8 +68,8 @@ function tile(q: Tensor, k: Tensor, c: Tensor | null): Tile {
 }
 
 /** Diagonal-tile output [X, b, dv] of blocks q, k [X, b, dk], v [X, b, dv]. */
-export function diagForward(q: Tensor, k: Tensor, v: Tensor, c: Tensor | null): Tensor {
-  return tf.matMul(tile(q, k, c).a, v);
+export function diagForward(q: Tensor, k: Tensor, v: Tensor, c: Tensor | null, fixed: FixedTile | null = null): Tensor {
+  return matMul(tile(q, k, c, fixed).a, v);
 }
 
 /** Gradients of the diagonal tile given dO [X, b, dv]. */
@@ -48,13 +79,14 @@ export function diagBackward(
   v: Tensor,
   c: Tensor | null,
   dO: Tensor,
+  fixed: FixedTile | null = null,
 ): { dq: Tensor; dk: Tensor; dv: Tensor } {
-  const t = tile(q, k, c);
-  const dov = tf.matMul(dO, v, false, true); // [X, r, s] = dO_r . v_s
-  const dv = tf.matMul(t.a, dO, true, false);
+  const t = tile(q, k, c, fixed);
+  const dov = matMul(dO, v, false, true); // [X, r, s] = dO_r . v_s
+  const dv = matMul(t.a, dO, true, false);
   if (!t.perDim) {
-    const w = tf.mul(dov, t.e);
-    return { dq: tf.matMul(w, k), dk: tf.matMul(w, q, true, false), dv };
+    const w = (fixed !== null ? mulRows(dov, fixed.e, fixed.R, fixed.J) : null) ?? tf.mul(dov, t.e);
+    return { dq: matMul(w, k), dk: matMul(w, q, true, false), dv };
   }
   const w = tf.mul(tf.expandDims(dov, 3), t.e); // [X, r, s, dk]
   return {

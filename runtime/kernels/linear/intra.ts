@@ -2,10 +2,10 @@
 // before it. Causal: blocked — a masked diagonal tile per block plus the state carried serially from
 // the earlier blocks of the same segment. Bidirectional: q (K_seg^T V_seg). Segments never mix.
 import * as tf from "@tensorflow/tfjs-core";
-import { blockCum, blockMaps, fromBlocks, grid, stackBlocks, toBlocks, type BlockGrid } from "./blocks.ts";
+import { matMul } from "../simd/matmul.ts";
+import { blockCum, blockScan, fromBlocks, grid, toBlocks, type BlockGrid } from "./blocks.ts";
 import { logDecay, sliceTokens } from "./decay.ts";
-import { diagBackward, diagForward } from "./diag.ts";
-import { prefixFold, suffixFold } from "./fold.ts";
+import { diagBackward, diagForward, fixedTile, type FixedTile } from "./diag.ts";
 import { spanReadBwdQ, spanRead, spanReadGrad, spanState, spanWriteBwd } from "./span.ts";
 import { checkTokens, segRanges, tidyRecord, type LaGrads, type LaOpts, type Tensor } from "./types.ts";
 
@@ -23,14 +23,18 @@ function zeroState(bh: number, dk: number, dv: number): Tensor {
   return tf.zeros([bh, dk, dv]);
 }
 
-function intraCausalSeg(q: Tensor, k: Tensor, v: Tensor, l: Tensor | null, gr: BlockGrid): Tensor {
+/** The fixed diagonal-tile weights (no gates: mask, or mask and fixed decay) for the SIMD kernels, or null. */
+function fixedFor(g: Tensor | null, opts: LaOpts, gr: BlockGrid): FixedTile | null {
+  return g === null ? fixedTile(opts.lambdas, gr) : null;
+}
+
+function intraCausalSeg(q: Tensor, k: Tensor, v: Tensor, l: Tensor | null, gr: BlockGrid, fixed: FixedTile | null): Tensor {
   const [q4, k4, v4] = [toBlocks(q, gr), toBlocks(k, gr), toBlocks(v, gr)];
   const c4 = blockCum(l, gr);
-  let o4 = diagForward(q4, k4, v4, c4);
+  let o4 = diagForward(q4, k4, v4, c4, fixed);
   if (gr.nb > 1) {
-    const maps = blockMaps(spanState(k4, v4, c4), c4, gr);
-    const pIn = stackBlocks(prefixFold(maps, zeroState(gr.bh, q.shape[2]!, v.shape[2]!)), gr);
-    o4 = tf.add(o4, spanRead(q4, c4, pIn));
+    const pIn = blockScan(spanState(k4, v4, c4), c4, gr, false);
+    o4 = spanRead(q4, c4, pIn, o4);
   }
   return fromBlocks(o4, gr);
 }
@@ -44,10 +48,13 @@ export function laIntra(q: Tensor, k: Tensor, v: Tensor, g: Tensor | null, opts:
     for (const [off, len] of segRanges(opts.segLens)) {
       if (len === 0) continue;
       const [qs, ks, vs] = [sliceTokens(q, off, len), sliceTokens(k, off, len), sliceTokens(v, off, len)];
-      if (!opts.causal) parts.push(tf.matMul(qs, tf.matMul(ks, vs, true, false)));
-      else parts.push(intraCausalSeg(qs, ks, vs, l ? sliceTokens(l, off, len) : null, grid(bh, len, tileSize(opts, g))));
+      if (!opts.causal) parts.push(matMul(qs, matMul(ks, vs, true, false)));
+      else {
+        const gr = grid(bh, len, tileSize(opts, g));
+        parts.push(intraCausalSeg(qs, ks, vs, l ? sliceTokens(l, off, len) : null, gr, fixedFor(g, opts, gr)));
+      }
     }
-    return parts.length > 0 ? tf.concat(parts, 1) : tf.zeros([bh, 0, v.shape[2]!]);
+    return parts.length > 1 ? tf.concat(parts, 1) : parts.length === 1 ? parts[0]! : tf.zeros([bh, 0, v.shape[2]!]);
   });
 }
 
@@ -57,26 +64,23 @@ interface SegGrads {
   dv: Tensor;
 }
 
-function bwdCausalSeg(q: Tensor, k: Tensor, v: Tensor, l: Tensor | null, dO: Tensor, gr: BlockGrid): SegGrads {
+function bwdCausalSeg(q: Tensor, k: Tensor, v: Tensor, l: Tensor | null, dO: Tensor, gr: BlockGrid, fixed: FixedTile | null): SegGrads {
   const [q4, k4, v4, dO4] = [toBlocks(q, gr), toBlocks(k, gr), toBlocks(v, gr), toBlocks(dO, gr)];
   const c4 = blockCum(l, gr);
-  let { dq, dk, dv } = diagBackward(q4, k4, v4, c4, dO4);
+  let { dq, dk, dv } = diagBackward(q4, k4, v4, c4, dO4, fixed);
   if (gr.nb > 1) {
-    const zero = zeroState(gr.bh, q.shape[2]!, v.shape[2]!);
-    const maps = blockMaps(spanState(k4, v4, c4), c4, gr);
-    dq = tf.add(dq, spanReadBwdQ(dO4, c4, stackBlocks(prefixFold(maps, zero), gr)));
-    const dmaps = blockMaps(spanReadGrad(q4, c4, dO4), c4, gr);
-    const w = spanWriteBwd(k4, v4, c4, stackBlocks(suffixFold(dmaps, zero), gr));
-    dk = tf.add(dk, w.dk);
-    dv = tf.add(dv, w.dv);
+    dq = spanReadBwdQ(dO4, c4, blockScan(spanState(k4, v4, c4), c4, gr, false), dq);
+    const w = spanWriteBwd(k4, v4, c4, blockScan(spanReadGrad(q4, c4, dO4), c4, gr, true), { dk, dv });
+    dk = w.dk;
+    dv = w.dv;
   }
   return { dq: fromBlocks(dq, gr), dk: fromBlocks(dk, gr), dv: fromBlocks(dv, gr) };
 }
 
 function bwdBidirSeg(q: Tensor, k: Tensor, v: Tensor, dO: Tensor): SegGrads {
-  const m = tf.matMul(k, v, true, false);
-  const d = tf.matMul(q, dO, true, false);
-  return { dq: tf.matMul(dO, m, false, true), dk: tf.matMul(v, d, false, true), dv: tf.matMul(k, d) };
+  const m = matMul(k, v, true, false);
+  const d = matMul(q, dO, true, false);
+  return { dq: matMul(dO, m, false, true), dk: matMul(v, d, false, true), dv: matMul(k, d) };
 }
 
 /**
@@ -91,14 +95,11 @@ export function laBwdIntra(q: Tensor, k: Tensor, v: Tensor, g: Tensor | null, dO
     for (const [off, len] of segRanges(opts.segLens)) {
       if (len === 0) continue;
       const [qs, ks, vs, ds] = [q, k, v, dO].map((x) => sliceTokens(x, off, len)) as [Tensor, Tensor, Tensor, Tensor];
-      parts.push(
-        opts.causal
-          ? bwdCausalSeg(qs, ks, vs, l ? sliceTokens(l, off, len) : null, ds, grid(bh, len, tileSize(opts, g)))
-          : bwdBidirSeg(qs, ks, vs, ds),
-      );
+      const gr = grid(bh, len, tileSize(opts, g));
+      parts.push(opts.causal ? bwdCausalSeg(qs, ks, vs, l ? sliceTokens(l, off, len) : null, ds, gr, fixedFor(g, opts, gr)) : bwdBidirSeg(qs, ks, vs, ds));
     }
     const cat = (f: (s: SegGrads) => Tensor, d: number): Tensor =>
-      parts.length > 0 ? tf.concat(parts.map(f), 1) : tf.zeros([bh, 0, d]);
+      parts.length > 1 ? tf.concat(parts.map(f), 1) : parts.length === 1 ? f(parts[0]!) : tf.zeros([bh, 0, d]);
     const dq = cat((s) => s.dq, q.shape[2]!);
     const dk = cat((s) => s.dk, k.shape[2]!);
     const dv = cat((s) => s.dv, v.shape[2]!);
@@ -112,5 +113,5 @@ export function gateGradFromQK(q: Tensor, dq: Tensor, k: Tensor, dk: Tensor, opt
   const parts: Tensor[] = [];
   for (const [off, len] of segRanges(opts.segLens))
     if (len > 0) parts.push(tf.cumsum(sliceTokens(x, off, len), 1, false, true));
-  return parts.length > 0 ? tf.concat(parts, 1) : tf.zeros(x.shape);
+  return parts.length > 1 ? tf.concat(parts, 1) : parts.length === 1 ? parts[0]! : tf.zeros(x.shape);
 }

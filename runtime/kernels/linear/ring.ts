@@ -4,6 +4,7 @@
 // with p0 = min posQ, so both factors are <= 1. Gates are not supported here (they would need the gates
 // of every token between the two blocks, which live on other ranks).
 import * as tf from "@tensorflow/tfjs-core";
+import { matMul } from "../simd/matmul.ts";
 import type { Tensor } from "./types.ts";
 
 /** Per-token factors lambda^(sign * (pos - p0)) as [BH, n, 1]. */
@@ -62,7 +63,7 @@ export function laCross(
 ): Tensor {
   return tf.tidy(() => {
     const f = factors(q, posQ, k, posK, lambdas, causal);
-    return tf.matMul(scale(q, f.fq), tf.matMul(scale(k, f.fk), v, true, false));
+    return matMul(scale(q, f.fq), matMul(scale(k, f.fk), v, true, false));
   });
 }
 
@@ -80,12 +81,12 @@ export function laCrossBwd(
   return tf.tidy(() => {
     const f = factors(q, posQ, k, posK, lambdas, causal);
     const kf = scale(k, f.fk);
-    const s = tf.matMul(kf, v, true, false);
-    const d = tf.matMul(scale(q, f.fq), dO, true, false);
+    const s = matMul(kf, v, true, false);
+    const d = matMul(scale(q, f.fq), dO, true, false);
     return {
-      dq: scale(tf.matMul(dO, s, false, true), f.fq),
-      dk: scale(tf.matMul(v, d, false, true), f.fk),
-      dv: tf.matMul(kf, d),
+      dq: scale(matMul(dO, s, false, true), f.fq),
+      dk: scale(matMul(v, d, false, true), f.fk),
+      dv: matMul(kf, d),
     };
   });
 }
