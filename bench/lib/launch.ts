@@ -50,7 +50,8 @@ export interface PlanMeasure {
 }
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const ENTRY = new URL("./rank-bench.ts", import.meta.url);
+// a bundled bench (bench/device-cpu) names its bundled rank module
+const ENTRY = process.env["LASP_BENCH_RANK_ENTRY"] ? new URL(process.env["LASP_BENCH_RANK_ENTRY"], "file:///") : new URL("./rank-bench.ts", import.meta.url);
 
 function sumBytes(b: GroupBytes, groups: readonly (keyof GroupBytes)[] = ["sp", "dp", "world"]): number {
   let s = 0;

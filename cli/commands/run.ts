@@ -104,7 +104,8 @@ async function runThreads(s: RunSetup): Promise<number> {
   const results = await launchRanks<TrainRankResult>({
     sp: s.plan.mesh.sp,
     dp: s.plan.mesh.dp,
-    entry: new URL("../../runtime/exec/rank-entry.ts", import.meta.url),
+    // a bundled lasp (bench/device-cpu) names its bundled rank module
+    entry: process.env["LASP_RANK_ENTRY"] ? new URL(process.env["LASP_RANK_ENTRY"], "file:///") : new URL("../../runtime/exec/rank-entry.ts", import.meta.url),
     args: s.args,
     timeoutMs: s.timeoutMs,
     onMessage: (_rank, msg) => {

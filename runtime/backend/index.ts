@@ -11,7 +11,10 @@ export class BackendUnavailableError extends Error {
 }
 
 async function tryWasm(): Promise<boolean> {
-  await import("@tensorflow/tfjs-backend-wasm");
+  const wasm = await import("@tensorflow/tfjs-backend-wasm");
+  // a bundled lasp (bench/cpu-device) carries the backend's .wasm files in a folder of its own
+  const dir = process.env["LASP_WASM_DIR"];
+  if (dir !== undefined && dir !== "") wasm.setWasmPaths(dir.endsWith("/") ? dir : `${dir}/`);
   return tf.setBackend("wasm");
 }
 
