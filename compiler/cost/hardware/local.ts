@@ -1,4 +1,5 @@
-// The `local` profile: this machine measured, not assumed. tfjs-wasm float32 matmul rate and per-op cost,
+// The `local` profile: this machine measured, not assumed. The runtime's float32 matmul rate (our SIMD kernel on
+// the wasm backend, runtime/kernels/simd) and tfjs's per-op cost,
 // elementwise bandwidth, shared-memory copy bandwidth and a worker-thread wake-up latency (~1 s in all),
 // cached in os.tmpdir() per host/CPU/Node so later runs read the file. Loads tfjs only when it measures.
 import { existsSync, readFileSync, writeFileSync, renameSync } from "node:fs";
@@ -11,7 +12,7 @@ import type { HardwareProfile } from "./profile.ts";
 export interface LocalMeasurement {
   readonly key: string;
   readonly measuredAt: string;
-  /** float32 FLOP/s of a [2048,128] x [128,128] tfjs-wasm matMul (one thread) */
+  /** float32 FLOP/s of a [2048,128] x [128,128] product by the runtime's matMul on wasm (one thread) */
   readonly matmulFlops: number;
   /** float32 FLOP/s of the runtime's causal softmax-attention forward + backward (32 heads, 256 tokens, d 16, block 64) */
   readonly attentionFlops: number;
@@ -27,7 +28,8 @@ export interface LocalMeasurement {
   readonly totalMemory: number;
 }
 
-export const CACHE_FILE = join(os.tmpdir(), "lasp-local-profile-v4.json");
+// v5: the matmul rate is the runtime's own matMul (the SIMD kernel), no longer tf.matMul
+export const CACHE_FILE = join(os.tmpdir(), "lasp-local-profile-v5.json");
 
 function hostKey(): string {
   const cpu = os.cpus()[0]?.model ?? "cpu";
@@ -58,7 +60,8 @@ async function measureTfjs(): Promise<
   const [rows, n] = [2048, 128];
   const a = tf.randomNormal([rows, n]);
   const b = tf.randomNormal([n, n]);
-  const mm = timeIt(() => tf.tidy(() => void tf.matMul(a, b).dataSync()), 5);
+  const { matMul } = await import("../../../runtime/kernels/simd/matmul.ts");
+  const mm = timeIt(() => tf.tidy(() => void matMul(a, b).dataSync()), 5);
   // the runtime's own softmax-attention kernels, causal forward + backward, FLOPs counted as flops.ts counts
   // them (visible pairs only): the rate therefore includes the masked half-tiles the kernel still computes
   const { saForward } = await import("../../../runtime/kernels/softmax-attention.ts");
@@ -186,7 +189,7 @@ export function localProfile(m: LocalMeasurement): HardwareProfile {
     intra: link,
     inter: { nicsPerNode: 1, nicBandwidth: m.copyBandwidth, latency: m.wakeLatency },
     sources: [
-      `measured on this host, cached in ${CACHE_FILE}: tfjs-wasm float32 [2048,128]x[128,128] matMul ${(m.matmulFlops / 1e9).toFixed(2)} GFLOP/s, ` +
+      `measured on this host, cached in ${CACHE_FILE}: float32 [2048,128]x[128,128] matMul (the runtime's, wasm) ${(m.matmulFlops / 1e9).toFixed(2)} GFLOP/s, ` +
         `softmax-attention kernel ${(m.attentionFlops / 1e9).toFixed(2)} GFLOP/s, tiny op ${(m.opSeconds * 1e6).toFixed(1)} us, ` +
         `add ${(m.elementwiseBandwidth / 1e9).toFixed(2)} GB/s, SharedArrayBuffer copy ${(m.copyBandwidth / 1e9).toFixed(2)} GB/s, ` +
         `thread wake ${(m.wakeLatency * 1e6).toFixed(1)} us`,

@@ -38,6 +38,9 @@ function causalMask(b: number): Tensor {
   return tf.tensor2d(m, [b, b]);
 }
 
+/** the scores' upper triangle is masked away: the SIMD kernel may skip it (simd/gemm-gen.ts TRI) */
+const LOWER = { tri: "outLower" } as const;
+
 interface Tile {
   /** scores A[x, r, s] with decay and mask applied */
   a: Tensor;
@@ -50,15 +53,15 @@ interface Tile {
 function tile(q: Tensor, k: Tensor, c: Tensor | null, fixed: FixedTile | null): Tile {
   const b = q.shape[1]!;
   if (fixed !== null) {
-    const a = mulRows(matMul(q, k, false, true), fixed.e, fixed.R, fixed.J);
+    const a = mulRows(matMul(q, k, false, true, LOWER), fixed.e, fixed.R, fixed.J);
     if (a !== null) return { a, e: fixed.e, perDim: false };
   }
   const mask = causalMask(b);
-  if (!c) return { a: tf.mul(matMul(q, k, false, true), mask), e: mask, perDim: false };
+  if (!c) return { a: tf.mul(matMul(q, k, false, true, LOWER), mask), e: mask, perDim: false };
   if (c.shape[2] === 1) {
     const diff = tf.sub(c, tf.transpose(c, [0, 2, 1]));
     const e = tf.mul(tf.exp(tf.minimum(diff, 0)), mask);
-    return { a: tf.mul(matMul(q, k, false, true), e), e, perDim: false };
+    return { a: tf.mul(matMul(q, k, false, true, LOWER), e), e, perDim: false };
   }
   // c_r - c_s per key dim: [X, b(r), b(s), dk]
   const diff = tf.sub(tf.expandDims(c, 2), tf.expandDims(c, 1));
@@ -69,7 +72,7 @@ function tile(q: Tensor, k: Tensor, c: Tensor | null, fixed: FixedTile | null): 
 
 /** Diagonal-tile output [X, b, dv] of blocks q, k [X, b, dk], v [X, b, dv]. */
 export function diagForward(q: Tensor, k: Tensor, v: Tensor, c: Tensor | null, fixed: FixedTile | null = null): Tensor {
-  return matMul(tile(q, k, c, fixed).a, v);
+  return matMul(tile(q, k, c, fixed).a, v, false, false, { tri: "aLower" });
 }
 
 /** Gradients of the diagonal tile given dO [X, b, dv]. */
@@ -82,11 +85,11 @@ export function diagBackward(
   fixed: FixedTile | null = null,
 ): { dq: Tensor; dk: Tensor; dv: Tensor } {
   const t = tile(q, k, c, fixed);
-  const dov = matMul(dO, v, false, true); // [X, r, s] = dO_r . v_s
-  const dv = matMul(t.a, dO, true, false);
+  const dov = matMul(dO, v, false, true, LOWER); // [X, r, s] = dO_r . v_s (only r >= s is used)
+  const dv = matMul(t.a, dO, true, false, { tri: t.perDim ? "none" : "aUpper" });
   if (!t.perDim) {
     const w = (fixed !== null ? mulRows(dov, fixed.e, fixed.R, fixed.J) : null) ?? tf.mul(dov, t.e);
-    return { dq: matMul(w, k), dk: matMul(w, q, true, false), dv };
+    return { dq: matMul(w, k, false, false, { tri: "aLower" }), dk: matMul(w, q, true, false, { tri: "aUpper" }), dv };
   }
   const w = tf.mul(tf.expandDims(dov, 3), t.e); // [X, r, s, dk]
   return {

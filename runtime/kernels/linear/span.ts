@@ -23,7 +23,7 @@ export function spanState(k: Tensor, v: Tensor, c: Tensor | null): Tensor {
 
 /** o_r = (q_r * exp(c_r)) P  -> [X, L, dv] (+ add, accumulated by the product, when given) */
 export function spanRead(q: Tensor, c: Tensor | null, p: Tensor, add?: Tensor): Tensor {
-  return matMul(readingQueries(q, c), p, false, false, add);
+  return matMul(readingQueries(q, c), p, false, false, { add });
 }
 
 /** D = sum_r (q_r * exp(c_r))^T dO_r: gradient w.r.t. the incoming state -> [X, dk, dv] */
@@ -33,7 +33,7 @@ export function spanReadGrad(q: Tensor, c: Tensor | null, dO: Tensor): Tensor {
 
 /** dq of the read: exp(c_r) * (dO_r P^T) (+ add when given) */
 export function spanReadBwdQ(dO: Tensor, c: Tensor | null, p: Tensor, add?: Tensor): Tensor {
-  if (!c) return matMul(dO, p, false, true, add);
+  if (!c) return matMul(dO, p, false, true, { add });
   const dq = tf.mul(matMul(dO, p, false, true), readFactor(c));
   return add ? tf.add(add, dq) : dq;
 }
@@ -43,8 +43,8 @@ export function spanReadBwdQ(dO: Tensor, c: Tensor | null, p: Tensor, add?: Tens
  * (+ add.dk, add.dv when given).
  */
 export function spanWriteBwd(k: Tensor, v: Tensor, c: Tensor | null, gOut: Tensor, add?: { dk: Tensor; dv: Tensor }): { dk: Tensor; dv: Tensor } {
-  const dv = matMul(writtenKeys(k, c), gOut, false, false, add?.dv);
-  if (!c) return { dk: matMul(v, gOut, false, true, add?.dk), dv };
+  const dv = matMul(writtenKeys(k, c), gOut, false, false, { add: add?.dv });
+  if (!c) return { dk: matMul(v, gOut, false, true, { add: add?.dk }), dv };
   const dk = tf.mul(matMul(v, gOut, false, true), writeFactor(c));
   return { dk: add ? tf.add(add.dk, dk) : dk, dv };
 }

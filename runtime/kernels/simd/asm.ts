@@ -80,8 +80,8 @@ export class Fn {
     return this.op(0x41, ...sleb(n | 0));
   }
   /** i32 arithmetic and comparisons by name */
-  i(op: "add" | "sub" | "mul" | "shl" | "lt_s" | "lt_u" | "ge_s" | "gt_s" | "eqz" | "ne" | "and"): this {
-    const codes = { add: 0x6a, sub: 0x6b, mul: 0x6c, shl: 0x74, lt_s: 0x48, lt_u: 0x49, ge_s: 0x4e, gt_s: 0x4a, eqz: 0x45, ne: 0x47, and: 0x71 };
+  i(op: "add" | "sub" | "mul" | "shl" | "lt_s" | "lt_u" | "ge_s" | "gt_s" | "eqz" | "eq" | "ne" | "and"): this {
+    const codes = { add: 0x6a, sub: 0x6b, mul: 0x6c, shl: 0x74, lt_s: 0x48, lt_u: 0x49, ge_s: 0x4e, gt_s: 0x4a, eqz: 0x45, eq: 0x46, ne: 0x47, and: 0x71 };
     return this.op(codes[op]);
   }
   /** `name += k` (i32) */

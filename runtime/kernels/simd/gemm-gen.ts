@@ -15,7 +15,18 @@ export interface GemmShape {
 export const TILE: GemmShape = { mr: 4, nr: 8 };
 
 /**
- * gemm(X, MP, NP, K, pa, pb, pc, sa, sb, ars, acs, aps, bks, bjs, beta): C[x][m][n] = beta C[x][m][n] +
+ * Triangular structure the GEMM may exploit (the `tri` argument), per batch matrix:
+ *   outLower: C is square and only its lower triangle is wanted: tiles wholly above the diagonal get no
+ *             products (zeros, or C unchanged when accumulating); the caller masks the rest;
+ *   aLower:   op(A) is square and lower-triangular (zero above the diagonal): k stops at the tile's last row;
+ *   aUpper:   op(A) is square and upper-triangular: k starts at the tile's first row.
+ * Skipped terms are products with exact zeros, so the results equal the full product's.
+ */
+export const TRI = { none: 0, outLower: 1, aLower: 2, aUpper: 3 } as const;
+export type Tri = keyof typeof TRI;
+
+/**
+ * gemm(X, MP, NP, K, pa, pb, pc, sa, sb, ars, acs, aps, bks, bjs, beta, tri): C[x][m][n] = beta C[x][m][n] +
  * sum_k A(x,m,k) B(x,k,n) (beta 0 or 1: 1 accumulates, so the caller can split K into cache-sized slices), where
  * in bytes, for m = i + r (i a multiple of MR, r < MR) and n = j + c (j a multiple of NR, c < NR):
  *   A(x,m,k) is at pa + x*sa + (i/MR)*aps + r*ars + k*acs
@@ -29,9 +40,9 @@ export const TILE: GemmShape = { mr: 4, nr: 8 };
  */
 function gemmFn({ mr, nr }: GemmShape): Fn {
   const nv = nr / 4;
-  const params = ["X", "MP", "NP", "K", "pa", "pb", "pc", "sa", "sb", "ars", "acs", "aps", "bks", "bjs", "beta"] as const;
+  const params = ["X", "MP", "NP", "K", "pa", "pb", "pc", "sa", "sb", "ars", "acs", "aps", "bks", "bjs", "beta", "tri"] as const;
   const f = new Fn("gemm", params.map((n) => [n, I32] as [string, typeof I32]));
-  for (const n of ["x", "i", "j", "k", "paX", "pbX", "pcX", "paI", "ap", "bp", "crow", "ldc", "scB"]) f.local(n);
+  for (const n of ["x", "i", "j", "k", "paX", "pbX", "pcX", "paI", "ap", "bp", "crow", "ldc", "scB", "kLo", "kN"]) f.local(n);
   for (let r = 1; r < mr; r++) f.local(`o${r}`);
   const acc = (r: number, v: number): string => `c${r}_${v}`;
   for (let r = 0; r < mr; r++) for (let v = 0; v < nv; v++) f.local(acc(r, v), V128);
@@ -58,19 +69,50 @@ function gemmFn({ mr, nr }: GemmShape): Fn {
             }
           },
         );
-        f.get("paI").set("ap");
-        f.get("pbX").get("j").get("bjs").i("mul").i("add").set("bp");
-        f.get("K").set("k");
-        f.loop(() => {
-          for (let v = 0; v < nv; v++) f.get("bp").v128Load(16 * v).set(`b${v}`);
-          for (let r = 0; r < mr; r++) {
-            f.get("ap");
-            if (r > 0) f.get(`o${r}`).i("add");
-            f.load32Splat(0).set("a");
-            for (let v = 0; v < nv; v++) f.get(acc(r, v)).get("a").get(`b${v}`).f32x4("mul").f32x4("add").set(acc(r, v));
-          }
-          f.inc("ap", "acs").inc("bp", "bks");
-          f.get("k").i32(1).i("sub").tee("k").brIf(0);
+        // the k range of this tile: all of K, or what a triangular structure leaves (see TRI)
+        f.i32(0).set("kLo").get("K").set("kN");
+        f.get("tri").i32(TRI.outLower).i("eq");
+        f.ifElse(
+          () => {
+            // a tile wholly above the diagonal (first column > last row): no products
+            f.i32(0).get("kN").get("j").get("i").i32(mr - 1).i("add").i("gt_s").select().set("kN");
+          },
+          () => {},
+        );
+        f.get("tri").i32(TRI.aLower).i("eq");
+        f.ifElse(
+          () => {
+            // rows i..i+MR-1 of a lower-triangular A have nonzeros only at k < i + MR
+            f.get("i").i32(mr).i("add").set("kN");
+            f.get("K").get("kN").get("K").get("kN").i("lt_s").select().set("kN");
+          },
+          () => {},
+        );
+        f.get("tri").i32(TRI.aUpper).i("eq");
+        f.ifElse(
+          () => {
+            // ... of an upper-triangular A only at k >= i
+            f.get("i").get("K").get("i").get("K").i("lt_s").select().set("kLo");
+            f.get("K").get("kLo").i("sub").set("kN");
+          },
+          () => {},
+        );
+        f.get("paI").get("kLo").get("acs").i("mul").i("add").set("ap");
+        f.get("pbX").get("j").get("bjs").i("mul").i("add").get("kLo").get("bks").i("mul").i("add").set("bp");
+        f.get("kN").set("k");
+        f.block(() => {
+          f.get("k").i("eqz").brIf(0);
+          f.loop(() => {
+            for (let v = 0; v < nv; v++) f.get("bp").v128Load(16 * v).set(`b${v}`);
+            for (let r = 0; r < mr; r++) {
+              f.get("ap");
+              if (r > 0) f.get(`o${r}`).i("add");
+              f.load32Splat(0).set("a");
+              for (let v = 0; v < nv; v++) f.get(acc(r, v)).get("a").get(`b${v}`).f32x4("mul").f32x4("add").set(acc(r, v));
+            }
+            f.inc("ap", "acs").inc("bp", "bks");
+            f.get("k").i32(1).i("sub").tee("k").brIf(0);
+          });
         });
         f.get("pcX").get("i").get("NP").i("mul").get("j").i("add").i32(2).i("shl").i("add").set("crow");
         for (let r = 0; r < mr; r++) {

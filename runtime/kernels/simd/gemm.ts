@@ -5,7 +5,7 @@
 // reads the operand tensors and writes the result tensor in place (no copies); elsewhere it has its own.
 // Operands are read in place through strides, or first packed into register-tile panels (by the module's
 // copy4, in wasm) when that is faster or needed: see packA / packB.
-import { gemmModuleBytes, TILE } from "./gemm-gen.ts";
+import { gemmModuleBytes, TILE, TRI, type Tri } from "./gemm-gen.ts";
 
 // The WebAssembly JS API as used here (the project's TS lib has no DOM types, @types/node only a namespace stub)
 export interface WasmMemory {
@@ -23,7 +23,7 @@ type I = number;
 export interface Kernel {
   readonly mulRows: (R: I, J: I, P: I, src: I, m: I, dst: I) => void;
   readonly scan: (R: I, J: I, L: I, src: I, dst: I, fac: I, hasFac: I, rev: I) => void;
-  readonly gemm: (X: I, MP: I, NP: I, K: I, pa: I, pb: I, pc: I, sa: I, sb: I, ars: I, acs: I, aps: I, bks: I, bjs: I, beta: I) => void;
+  readonly gemm: (X: I, MP: I, NP: I, K: I, pa: I, pb: I, pc: I, sa: I, sb: I, ars: I, acs: I, aps: I, bks: I, bjs: I, beta: I, tri: I) => void;
   readonly copy4: (n0: I, n1: I, n2: I, n3: I, src: I, dst: I, s0: I, s1: I, s2: I, s3: I, d0: I, d1: I, d2: I, d3: I) => void;
 }
 
@@ -102,6 +102,8 @@ export function ownHeap(): OwnHeap {
   return own;
 }
 
+export type { Tri } from "./gemm-gen.ts";
+
 export interface GemmArgs {
   /** batch count of the result */
   readonly X: number;
@@ -130,11 +132,12 @@ function packB(g: GemmArgs): boolean {
 }
 
 /**
- * C = op(A) op(B) (+ C when accumulate) on `heap`: A, B, C at byte offsets pa, pb, pc, C dense [X, M, N]. A and B are read in place
+ * C = op(A) op(B) (+ C when accumulate) on `heap`, skipping what a triangular op(A) or C makes zero or unwanted
+ * (gemm-gen.ts TRI; square matrices and K <= 256 only, else the full product): A, B, C at byte offsets pa, pb, pc, C dense [X, M, N]. A and B are read in place
  * only when the over-read of a partial register tile stays inside the memory; otherwise packed. Scratch is
  * taken from `heap` and left for the caller's heap.release().
  */
-export function gemmAt(heap: GemmHeap, g: GemmArgs, pa: number, pb: number, pc: number, accumulate = false): void {
+export function gemmAt(heap: GemmHeap, g: GemmArgs, pa: number, pb: number, pc: number, accumulate = false, tri: Tri = "none"): void {
   const { X, M, N, K } = g;
   if (X * M * N === 0) return;
   const k = kernelFor(heap.mem);
@@ -182,10 +185,13 @@ export function gemmAt(heap: GemmHeap, g: GemmArgs, pa: number, pb: number, pc: 
     // C: straight into the result when it is whole tiles, else a padded [X][MP][NP] then compacted
     const direct = mp === M && np === N;
     const c = direct ? pc : heap.alloc(4 * X * mp * np);
+    // triangular skipping (gemm-gen.ts TRI) needs square matrices and one K slice (it works in absolute k)
+    const square = tri === "outLower" ? M === N : tri === "none" || M === K;
+    const t = K <= KC && square ? TRI[tri] : TRI.none;
     if (accumulate && !direct) k.copy4(X, M, N, 1, pc, c, 4 * M * N, 4 * N, 4, 0, 4 * mp * np, 4 * np, 4, 0);
     for (let k0 = 0; k0 < K; k0 += KC) {
       const kc = Math.min(KC, K - k0);
-      k.gemm(X, mp, np, kc, a + k0 * acs, b + k0 * bks, c, g.batchA ? sa : 0, g.batchB ? sb : 0, ars, acs, aps, bks, bjs, k0 === 0 && !accumulate ? 0 : 1);
+      k.gemm(X, mp, np, kc, a + k0 * acs, b + k0 * bks, c, g.batchA ? sa : 0, g.batchB ? sb : 0, ars, acs, aps, bks, bjs, k0 === 0 && !accumulate ? 0 : 1, t);
     }
     if (!direct) k.copy4(X, M, N, 1, c, pc, 4 * mp * np, 4 * np, 4, 0, 4 * M * N, 4 * N, 4, 0);
   }

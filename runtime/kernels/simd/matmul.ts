@@ -4,7 +4,7 @@
 // anything else goes to tf.matMul. An optional addend is accumulated by the kernel itself (no separate add).
 // LASP_GEMM=tfjs turns the kernel off (benchmarks and tests compare both).
 import * as tf from "@tensorflow/tfjs-core";
-import { gemmAt, gemmAvailable } from "./gemm.ts";
+import { gemmAt, gemmAvailable, type Tri } from "./gemm.ts";
 import { kernelSite } from "./heap.ts";
 
 type Tensor = tf.Tensor;
@@ -23,8 +23,20 @@ export function simdMatMulActive(): boolean {
   return cachedUse;
 }
 
-/** op(a) op(b) (+ add, same shape as the product, when given). */
-export function matMul<T extends Tensor = Tensor>(a: Tensor, b: Tensor, transA = false, transB = false, add?: Tensor): T {
+export interface MatMulExtras {
+  /** accumulated into the product by the kernel (same shape as the product) */
+  readonly add?: Tensor | undefined;
+  /**
+   * triangular structure the SIMD kernel may skip (gemm-gen.ts TRI): "outLower": only the lower triangle of
+   * each square product is wanted, tiles above the diagonal may come back as zeros (the caller masks);
+   * "aLower" / "aUpper": op(a) is square and lower / upper triangular. Other backends compute everything.
+   */
+  readonly tri?: Tri;
+}
+
+/** op(a) op(b) (+ extras.add when given). */
+export function matMul<T extends Tensor = Tensor>(a: Tensor, b: Tensor, transA = false, transB = false, extras: MatMulExtras = {}): T {
+  const { add, tri = "none" } = extras;
   const viaTf = (): T => {
     const p = tf.matMul<T>(a, b, transA, transB);
     if (add === undefined) return p;
@@ -55,7 +67,7 @@ export function matMul<T extends Tensor = Tensor>(a: Tensor, b: Tensor, transA =
     const out = site.output(shape);
     const bytes = 4 * X * M * N;
     if (pAdd >= 0) new Uint8Array(site.heap.mem.buffer).copyWithin(out.ptr, pAdd, pAdd + bytes);
-    gemmAt(site.heap, g, pa, pb, out.ptr, pAdd >= 0);
+    gemmAt(site.heap, g, pa, pb, out.ptr, pAdd >= 0, tri);
     return out.done() as T;
   } finally {
     site.release();

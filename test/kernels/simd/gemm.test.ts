@@ -126,3 +126,35 @@ describe("matMul (tf.matMul semantics)", () => {
     expect(() => matMul(tf.zeros([2, 3]), tf.zeros([4, 5]))).toThrow(/\[2,3\] x \[4,5\]/);
   });
 });
+
+describe("triangular skipping (TRI) gives the full product's values", () => {
+  for (const backend of ["wasm", "cpu"] as const)
+    it(`${backend}: aLower / aUpper on triangular operands, outLower's lower triangle, odd sizes and both transposes`, async () => {
+      await initBackend(backend);
+      for (const [X, n, d] of [[3, 13, 5], [2, 64, 64], [1, 37, 70]]) {
+        const lower = tf.tidy(() => tf.mul(tf.randomNormal([X, n, n], 0, 1, "float32", n), tf.linalg.bandPart(tf.ones([n, n]), -1, 0)));
+        const upper = tf.transpose(lower, [0, 2, 1]);
+        const b = tf.randomNormal([X, n, d], 0, 1, "float32", d);
+        const full = (a: tf.Tensor, ta: boolean) => tf.matMul(a, b, ta, false);
+        const cases: [tf.Tensor, boolean, "aLower" | "aUpper"][] = [
+          [lower, false, "aLower"],
+          [upper, false, "aUpper"],
+          [upper, true, "aLower"], // op(A) = upper^T = lower
+          [lower, true, "aUpper"],
+        ];
+        for (const [a, ta, tri] of cases) {
+          const ref = Float64Array.from(full(a, ta).dataSync());
+          expect(relErr(matMul(a, b, ta, false, { tri }).dataSync(), ref), `${tri} ta=${ta} n=${n}`).toBeLessThan(1e-6);
+        }
+        // outLower: q k^T, only r >= s compared (the rest is the caller's to mask)
+        const q = tf.randomNormal([X, n, d], 0, 1, "float32", 3);
+        const got = matMul(q, b, false, true, { tri: "outLower" }).dataSync();
+        const want = tf.matMul(q, b, false, true).dataSync();
+        let worst = 0;
+        for (let x = 0; x < X; x++)
+          for (let r = 0; r < n; r++) for (let s = 0; s <= r; s++) worst = Math.max(worst, Math.abs(got[(x * n + r) * n + s]! - want[(x * n + r) * n + s]!));
+        expect(worst, `outLower n=${n}`).toBeLessThan(1e-4);
+      }
+      await initBackend("wasm");
+    });
+});

@@ -121,9 +121,9 @@ describe("streamed SIMD kernels against loops", () => {
         const [a, b] = [rnd(sa, 10), rnd(sb, 11)];
         const p = tf.matMul(a, b, ta, tb);
         const add = rnd(p.shape, 12);
-        expect(maxDiff(matMul(a, b, ta, tb, add), tf.add(p, add))).toBeLessThan(1e-4);
+        expect(maxDiff(matMul(a, b, ta, tb, { add }), tf.add(p, add))).toBeLessThan(1e-4);
       }
-      expect(() => matMul(rnd([2, 3], 1), rnd([3, 4], 2), false, false, rnd([2, 5], 3))).toThrow(/addend \[2,5\] does not match the product \[2,4\]/);
+      expect(() => matMul(rnd([2, 3], 1), rnd([3, 4], 2), false, false, { add: rnd([2, 5], 3) })).toThrow(/addend \[2,5\] does not match the product \[2,4\]/);
       await initBackend("wasm");
     });
 });
