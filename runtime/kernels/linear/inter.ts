@@ -17,6 +17,8 @@ export function laInter(q: Tensor, p: Tensor, oIntra: Tensor, g: Tensor | null, 
   return tf.tidy(() => {
     const l = logDecay(g, opts.lambdas, bh, c);
     const ps = tf.unstack(p);
+    // one segment: the product accumulates onto oIntra itself (no concat, no separate add)
+    if (opts.segLens.length === 1 && c > 0) return spanRead(q, cumLog(l), ps[0]!, oIntra);
     const parts: Tensor[] = [];
     segRanges(opts.segLens).forEach(([off, len], i) => {
       if (len === 0) return;
@@ -51,6 +53,12 @@ export function laBwdInter(
     const l = logDecay(g, opts.lambdas, bh, c);
     const ps = tf.unstack(p);
     const gs = tf.unstack(gsuf);
+    if (opts.segLens.length === 1 && c > 0 && !g) {
+      // one segment, no gates: the products accumulate onto the intra gradients (no concat, no separate add)
+      const cs = cumLog(l);
+      const w = spanWriteBwd(k, v, cs, gs[0]!, { dk: intra.dk, dv: intra.dv });
+      return { dq: spanReadBwdQ(dO, cs, ps[0]!, intra.dq), dk: w.dk, dv: w.dv, dg: null };
+    }
     const dqs: Tensor[] = [];
     const dks: Tensor[] = [];
     const dvs: Tensor[] = [];

@@ -129,6 +129,11 @@ export class Fn {
     const codes = { splat: 0x13, add: 0xe4, sub: 0xe5, mul: 0xe6 };
     return this.simd(codes[op]);
   }
+  /** i8x16.shuffle of two vectors by 16 lane indices (0-15 the first, 16-31 the second) */
+  shuffle(lanes: readonly number[]): this {
+    if (lanes.length !== 16) throw new Error("wasm asm: shuffle takes 16 lanes");
+    return this.simd(0x0d, ...lanes);
+  }
   v128Zero(): this {
     return this.simd(0x0c, ...new Array<number>(16).fill(0));
   }

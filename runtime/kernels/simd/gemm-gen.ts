@@ -250,6 +250,61 @@ function mulRowsFn(): Fn {
   return f;
 }
 
+/** byte lanes of f32 lane i of the first (i < 4) or second (i >= 4) vector */
+const f32Lanes = (...is: number[]): number[] => is.flatMap((i) => [4 * i, 4 * i + 1, 4 * i + 2, 4 * i + 3]);
+
+/**
+ * packT(X, P, K4, src, dst, sx, rowB, dx, panelB): B^T packing with 4x4 SIMD transposes. Source rows n
+ * (contiguous along k, rowB bytes apart), 8 rows per panel; for panel p < P and k < K4 (a multiple of 4):
+ *   dst + x dx + p panelB + (k NR + c) 4  <-  src + x sx + (8p + c) rowB + 4k        (c < 8)
+ * i.e. the [K][8] panel layout of gemm's packed B. NR must be 8.
+ */
+function packTFn(): Fn {
+  const names = ["X", "P", "K4", "src", "dst", "sx", "rowB", "dx", "panelB"];
+  const f = new Fn("packT", names.map((n) => [n, I32] as [string, typeof I32]));
+  for (const n of ["x", "p", "k", "sX", "dX", "sP", "dP", "s", "d", "rows4"]) f.local(n);
+  for (let i = 0; i < 8; i++) f.local(`v${i}`, V128);
+  for (const n of ["a", "b", "c", "e"]) f.local(n, V128);
+  f.get("rowB").i32(4).i("mul").set("rows4");
+  f.get("src").set("sX").get("dst").set("dX");
+  f.forRange("x", 0, "X", 1, () => {
+    f.get("sX").set("sP").get("dX").set("dP");
+    f.forRange("p", 0, "P", 1, () => {
+      f.get("sP").set("s").get("dP").set("d");
+      f.forRange("k", 0, "K4", 4, () => {
+        // v_c = row 8p+c, k..k+3
+        for (let c = 0; c < 8; c++) {
+          f.get("s");
+          if (c >= 4) f.get("rows4").i("add");
+          if (c % 4 > 0) f.get("rowB").i32(c % 4).i("mul").i("add");
+          f.v128Load(0).set(`v${c}`);
+        }
+        for (const half of [0, 1]) {
+          const v = (i: number): string => `v${4 * half + i}`;
+          f.get(v(0)).get(v(1)).shuffle(f32Lanes(0, 4, 1, 5)).set("a");
+          f.get(v(0)).get(v(1)).shuffle(f32Lanes(2, 6, 3, 7)).set("b");
+          f.get(v(2)).get(v(3)).shuffle(f32Lanes(0, 4, 1, 5)).set("c");
+          f.get(v(2)).get(v(3)).shuffle(f32Lanes(2, 6, 3, 7)).set("e");
+          // t_kk = (v0[kk], v1[kk], v2[kk], v3[kk]) goes to row k+kk of the panel, columns 4 half ..
+          const t: [string, string, number[]][] = [
+            ["a", "c", f32Lanes(0, 1, 4, 5)],
+            ["a", "c", f32Lanes(2, 3, 6, 7)],
+            ["b", "e", f32Lanes(0, 1, 4, 5)],
+            ["b", "e", f32Lanes(2, 3, 6, 7)],
+          ];
+          t.forEach(([x, y, lanes], kk) => {
+            f.get("d").get(x).get(y).shuffle(lanes).v128Store(32 * kk + 16 * half);
+          });
+        }
+        f.inc("s", 16).inc("d", 128);
+      });
+      f.inc("sP", "rows4").inc("sP", "rows4").inc("dP", "panelB");
+    });
+    f.inc("sX", "sx").inc("dX", "dx");
+  });
+  return f;
+}
+
 export function gemmModuleBytes(shape: GemmShape = TILE): Uint8Array {
-  return assemble([gemmFn(shape), copyFn(), scanFn(), mulRowsFn()]);
+  return assemble([gemmFn(shape), copyFn(), scanFn(), mulRowsFn(), packTFn()]);
 }

@@ -21,6 +21,7 @@ const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 type I = number;
 export interface Kernel {
+  readonly packT: (X: I, P: I, K4: I, src: I, dst: I, sx: I, rowB: I, dx: I, panelB: I) => void;
   readonly mulRows: (R: I, J: I, P: I, src: I, m: I, dst: I) => void;
   readonly scan: (R: I, J: I, L: I, src: I, dst: I, fac: I, hasFac: I, rev: I) => void;
   readonly gemm: (X: I, MP: I, NP: I, K: I, pa: I, pb: I, pc: I, sa: I, sb: I, ars: I, acs: I, aps: I, bks: I, bjs: I, beta: I, tri: I) => void;
@@ -54,7 +55,7 @@ export function kernelFor(mem: WasmMemory): Kernel {
   if (k === undefined) {
     const inst = new WA.Instance(moduleOrNull()!, { env: { mem } });
     const e = inst.exports;
-    k = { gemm: e["gemm"] as Kernel["gemm"], copy4: e["copy4"] as Kernel["copy4"], scan: e["scan"] as Kernel["scan"], mulRows: e["mulRows"] as Kernel["mulRows"] };
+    k = { gemm: e["gemm"] as Kernel["gemm"], copy4: e["copy4"] as Kernel["copy4"], scan: e["scan"] as Kernel["scan"], mulRows: e["mulRows"] as Kernel["mulRows"], packT: e["packT"] as Kernel["packT"] };
     kernels.set(mem, k);
   }
   return k;
@@ -161,7 +162,7 @@ export function gemmAt(heap: GemmHeap, g: GemmArgs, pa: number, pb: number, pc: 
     if (pA) {
       const bytes = 4 * xa * mp * K;
       a = heap.alloc(bytes);
-      new Uint8Array(heap.mem.buffer, a, bytes).fill(0);
+      if (M % mr !== 0) new Uint8Array(heap.mem.buffer, a, bytes).fill(0); // whole panels write every float
       const full = Math.floor(M / mr);
       // element (x, m = p MR + r, k): from x sa + m ars + k acs to x (MP K) + p (K MR) + k MR + r
       if (full > 0) k.copy4(xa, full, K, mr, pa, a, sa, mr * ars, acs, ars, 4 * mp * K, 4 * K * mr, 4 * mr, 4);
@@ -174,11 +175,16 @@ export function gemmAt(heap: GemmHeap, g: GemmArgs, pa: number, pb: number, pc: 
     if (pB) {
       const bytes = 4 * xb * np * K;
       b = heap.alloc(bytes);
-      new Uint8Array(heap.mem.buffer, b, bytes).fill(0);
+      if (N % nr !== 0) new Uint8Array(heap.mem.buffer, b, bytes).fill(0); // whole panels write every float
       // element (x, k, n = p NR + c) of op(B): at x sb + k sk + n sn in the source
       const [sk, sn] = g.transB ? [4, 4 * K] : [4 * N, 4];
       const full = Math.floor(N / nr);
-      if (full > 0) k.copy4(xb, full, K, nr, pb, b, sb, nr * sn, sk, sn, 4 * np * K, 4 * K * nr, 4 * nr, 4);
+      if (full > 0 && g.transB && nr === 8 && K >= 4) {
+        // rows of B^T are contiguous along k: 4x4 SIMD transposes for k < K4, the scalar copy for the rest
+        const k4 = K - (K % 4);
+        k.packT(xb, full, k4, pb, b, sb, sn, 4 * np * K, 4 * K * nr);
+        if (k4 < K) k.copy4(xb, full, K - k4, nr, pb + k4 * sk, b + k4 * 4 * nr, sb, nr * sn, sk, sn, 4 * np * K, 4 * K * nr, 4 * nr, 4);
+      } else if (full > 0) k.copy4(xb, full, K, nr, pb, b, sb, nr * sn, sk, sn, 4 * np * K, 4 * K * nr, 4 * nr, 4);
       if (N % nr !== 0) k.copy4(xb, 1, K, N % nr, pb + full * nr * sn, b + full * 4 * K * nr, sb, 0, sk, sn, 4 * np * K, 0, 4 * nr, 4);
       [bks, bjs, sb] = [4 * nr, 4 * K, 4 * np * K];
     }

@@ -131,7 +131,7 @@ describe("triangular skipping (TRI) gives the full product's values", () => {
   for (const backend of ["wasm", "cpu"] as const)
     it(`${backend}: aLower / aUpper on triangular operands, outLower's lower triangle, odd sizes and both transposes`, async () => {
       await initBackend(backend);
-      for (const [X, n, d] of [[3, 13, 5], [2, 64, 64], [1, 37, 70]]) {
+      for (const [X, n, d] of [[3, 13, 5], [2, 64, 64], [1, 37, 70]] as [number, number, number][]) {
         const lower = tf.tidy(() => tf.mul(tf.randomNormal([X, n, n], 0, 1, "float32", n), tf.linalg.bandPart(tf.ones([n, n]), -1, 0)));
         const upper = tf.transpose(lower, [0, 2, 1]);
         const b = tf.randomNormal([X, n, d], 0, 1, "float32", d);
