@@ -4,6 +4,8 @@
 // Run: npx tsx bench/methods.ts [--quick] [--transport threads|mpi] [--linear 4K,8K] [--softmax 4K] ...
 import { fileURLToPath } from "node:url";
 import type { Plan } from "../compiler/plan/schema.ts";
+import { findProfile } from "../compiler/cost/hardware/profile.ts";
+import { parseLink, type LinkEmulation } from "../runtime/comm/link-emulator.ts";
 import { measurePlans, type PlanMeasure, type Transport } from "./lib/launch.ts";
 import { loadSimulator, type Predicted } from "./lib/predict.ts";
 import { compileConfig, DEFAULT_MODEL, fmtTokens, LINEAR_METHODS, parseLengths, SOFTMAX_METHODS, type BenchConfig, type LayerKind, type Method } from "./lib/specs.ts";
@@ -22,6 +24,7 @@ const f = flags(process.argv.slice(2), {
   out: "string",
   backend: "string",
   "cached-profile": "boolean",
+  link: "string",
 });
 const quick = f.has("quick");
 const transport = (f.get("transport") ?? "threads") as Transport;
@@ -62,6 +65,19 @@ for (const [kind, lens, methods] of [
 
 // the local profile measured now (same load as the figures), unless --cached-profile
 const sim = await loadSimulator(!f.has("cached-profile") && !quick);
+// --link PROFILE[/PER_NODE][xSCALE|xauto]: an emulated cluster interconnect; xauto stretches it by the ratio of
+// the profile's fp32 matmul rate to this machine's, so communication weighs against compute as it would there
+const link = ((): LinkEmulation | null => {
+  const spec = f.get("link") as string | undefined;
+  if (spec === undefined) return null;
+  if (transport !== "threads") throw new Error("--link emulates the thread transport's links: use it without --transport mpi");
+  const auto = /xauto$/.test(spec);
+  const l = parseLink(auto ? spec.replace(/xauto$/, "") : spec, findProfile);
+  if (!auto) return l;
+  const localRate = (sim?.profile as { peakFlops?: { fp32?: number } } | undefined)?.peakFlops?.fp32;
+  if (localRate === undefined) throw new Error("--link ...xauto needs the local profile (the simulator did not load)");
+  return { ...l, scale: (l.profile.peakFlops.fp32 * l.profile.matmulEfficiency) / localRate };
+})();
 const m = machine();
 process.stderr.write(`methods: ${configs.length} plans on ${ranks} ranks (${transport}); ${machineLine(m)}\n`);
 const t0 = performance.now();
@@ -76,6 +92,7 @@ const { backend, rows: measured } = await measurePlans(
     reps,
     slowStepSeconds: Number(f.get("slow-step") ?? 8),
     maxStepSeconds: maxStep,
+    link,
     onProgress: (done, of) => process.stderr.write(`  ${done}/${of} plans (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`),
   },
 );
@@ -143,6 +160,7 @@ function targets(): string[] {
 const report = [
   `lasp bench/methods: one-layer model (hidden ${model.hidden}, ${model.heads} heads, ffn ${model.ffn}, vocab ${model.vocab}, block ${model.block.linear} linear / ${model.block.softmax} softmax), batch 1, fwd+bwd+grad sync`,
   `${ranks} ranks over ${transport === "threads" ? "worker threads in one process" : "MPI processes (mpirun)"}, backend ${backend}; ${machineLine(m)}`,
+  link !== null ? `EMULATED LINK: ${link.profile.name} costs (simulate-comm.ts collectiveTime), ${link.perNode} rank(s) per node, x ${link.scale.toPrecision(4)}: every collective takes at least that long` : "",
   m.cpus < ranks ? `NOTE: ${m.cpus} cores for ${ranks} ranks: ranks time-share the cores, so compute does not shrink with ranks and waits include other ranks' compute.` : "",
   "",
   table(header, lines),
@@ -157,5 +175,5 @@ const report = [
   ...targets(),
 ].join("\n");
 process.stdout.write(report + "\n");
-writeJson(out, { bench: "methods", machine: m, transport, ranks, backend, model, reps, warmup, maxStepSeconds: maxStep, profile: sim?.profile ?? null, rows });
+writeJson(out, { bench: "methods", machine: m, transport, ranks, backend, model, reps, warmup, maxStepSeconds: maxStep, profile: sim?.profile ?? null, link, rows });
 process.stderr.write(`wrote ${out}\n`);

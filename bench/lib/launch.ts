@@ -9,6 +9,7 @@ import type { Plan } from "../../compiler/plan/schema.ts";
 import type { BackendName } from "../../runtime/backend/index.ts";
 import { launchRanks } from "../../runtime/comm/threads/launch.ts";
 import { byteMismatches, type GroupBytes } from "../../runtime/exec/expected-bytes.ts";
+import type { LinkEmulation } from "../../runtime/comm/link-emulator.ts";
 import type { BenchJob, RankBenchResult } from "./rank-bench.ts";
 import { median } from "./stats.ts";
 
@@ -24,6 +25,8 @@ export interface BenchRun {
   readonly maxStepSeconds: number;
   /** progress line per finished plan */
   readonly onProgress?: (done: number, of: number) => void;
+  /** threads only: emulate a cluster interconnect (runtime/comm/link-emulator.ts) */
+  readonly link?: LinkEmulation | null;
 }
 
 /** One plan's measurement, over all ranks. */
@@ -68,6 +71,7 @@ async function runThreads(job: BenchJob, r: BenchRun): Promise<RankBenchResult[]
     // a rank can wait on a slower one for a whole quadratic step: no short blocked-wait limit here
     timeoutMs: 30 * 60_000,
     capacityBytes: 256 * 2 ** 20,
+    link: r.link ?? null,
     onMessage: (rank, msg) => {
       const m = msg as { done: number; of: number };
       if (rank === 0) r.onProgress?.(m.done + 1, m.of);

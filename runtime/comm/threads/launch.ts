@@ -4,7 +4,8 @@ import { Worker } from "node:worker_threads";
 import { CommError } from "../communicator.ts";
 import { meshGroups } from "../context.ts";
 import { createJob, JobView } from "./job.ts";
-import { createGroup, type GroupShared } from "./layout.ts";
+import { createBoard, type LinkEmulation } from "../link-emulator.ts";
+import { createGroup as createGroupLayout, type GroupShared } from "./layout.ts";
 import type { FromWorker, SerializedError, WorkerInit } from "./protocol.ts";
 
 export interface LaunchOptions {
@@ -26,6 +27,8 @@ export interface LaunchOptions {
   readonly checkLabels?: boolean;
   /** progress / metrics posted by ranks with ctx.post */
   readonly onMessage?: (rank: number, msg: unknown) => void;
+  /** emulate a cluster interconnect: every collective takes at least its modelled time (link-emulator.ts) */
+  readonly link?: LinkEmulation | null;
 }
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -47,7 +50,12 @@ function createGroups(
   sp: number,
   dp: number,
   capacityBytes: number,
+  link: boolean,
 ): { world: GroupShared | null; sp: (GroupShared | null)[]; dp: (GroupShared | null)[] } {
+  const createGroup = (name: string, members: readonly number[], cap: number): GroupShared => {
+    const g = createGroupLayout(name, members, cap);
+    return link ? { ...g, linkBoard: createBoard(members.length) } : g;
+  };
   const W = sp * dp;
   const world =
     W > 1
@@ -84,7 +92,7 @@ export async function launchRanks<R>(opts: LaunchOptions): Promise<R[]> {
   const W = sp * dp;
   const jobBuffer = createJob(W);
   const job = new JobView(jobBuffer);
-  const groups = createGroups(sp, dp, capacityBytes);
+  const groups = createGroups(sp, dp, capacityBytes, opts.link != null);
   const entryUrl = new URL("./worker-entry.mjs", import.meta.url);
 
   const results = new Array<R>(W);
@@ -173,6 +181,7 @@ export async function launchRanks<R>(opts: LaunchOptions): Promise<R[]> {
         world: groups.world,
         spGroup: groups.sp[mesh.dp] ?? null,
         dpGroup: groups.dp[mesh.sp] ?? null,
+        link: opts.link ?? null,
       };
       const w = new Worker(entryUrl, { workerData: init });
       workers.push(w);

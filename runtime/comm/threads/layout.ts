@@ -15,6 +15,8 @@ export interface GroupShared {
   /** per-rank arena capacity in float32 elements */
   readonly capacityFloats: number;
   readonly control: SharedArrayBuffer;
+  /** the link emulator's stamp board (launchRanks option `link`), else absent */
+  readonly linkBoard?: SharedArrayBuffer;
   /** members.length regions of capacityFloats each; region r is written only by group rank r */
   readonly arena: SharedArrayBuffer;
 }

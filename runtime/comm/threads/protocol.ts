@@ -1,5 +1,6 @@
 // Messages and start-up data exchanged between launchRanks and its worker threads (control path
 // only: results, errors and ctx.post; collective data never goes through postMessage).
+import type { LinkEmulation } from "../link-emulator.ts";
 import type { GroupShared } from "./layout.ts";
 
 export interface WorkerInit {
@@ -16,6 +17,8 @@ export interface WorkerInit {
   readonly world: GroupShared | null;
   readonly spGroup: GroupShared | null;
   readonly dpGroup: GroupShared | null;
+  /** emulate this interconnect (launchRanks option `link`) */
+  readonly link: LinkEmulation | null;
 }
 
 export interface SerializedError {

@@ -3,6 +3,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { CommError, type Communicator } from "../communicator.ts";
 import type { RankContext } from "../context.ts";
+import { EmulatedLinkCommunicator } from "../link-emulator.ts";
 import { SoloCommunicator } from "../solo.ts";
 import { JobView } from "./job.ts";
 import type { GroupShared } from "./layout.ts";
@@ -21,9 +22,9 @@ const opts = { timeoutMs: init.timeoutMs, checkLabels: init.checkLabels };
 const waiter = new Waiter(job, init.rank, init.timeoutMs);
 
 function attach(name: string, shared: GroupShared | null): Communicator {
-  return shared === null
-    ? new SoloCommunicator(name, init.rank)
-    : new ThreadCommunicator(shared, init.rank, job, opts, waiter);
+  if (shared === null) return new SoloCommunicator(name, init.rank);
+  const c = new ThreadCommunicator(shared, init.rank, job, opts, waiter);
+  return init.link !== null && shared.linkBoard !== undefined ? new EmulatedLinkCommunicator(c, shared.linkBoard, shared.members, init.link) : c;
 }
 
 const ctx: RankContext = {

@@ -1,0 +1,52 @@
+// Rank module for the link-emulation test: times, on this rank's clock, an all-gather waited at once, one
+// waited after a compute longer than its cost, a send_recv chain 0 -> 1 -> 2 (each hop forwarding what it
+// received), and reports the bytes received.
+import type { RankContext } from "../../../runtime/comm/context.ts";
+
+export interface LinkResult {
+  rank: number;
+  /** seconds from start to the end of wait() */
+  immediate: number;
+  afterCompute: number;
+  /** seconds from the barrier before the chain to the end of this rank's receive (0 for rank 0) */
+  chain: number;
+  chainValue: number;
+  bytes: number;
+}
+
+const now = (): number => performance.now() / 1000;
+function busy(seconds: number): void {
+  const end = now() + seconds;
+  while (now() < end);
+}
+
+export async function rankMain(ctx: RankContext, args: { compute: number }): Promise<LinkResult> {
+  const c = ctx.sp;
+  const data = new Float32Array(1000).fill(ctx.rank);
+  await c.barrier("start");
+  let t = now();
+  await c.startAllGather(data, "ag.now").wait();
+  const immediate = now() - t;
+  await c.barrier("mid");
+  t = now();
+  const h = c.startAllGather(data, "ag.overlap");
+  busy(args.compute);
+  await h.wait();
+  const afterCompute = now() - t;
+  await c.barrier("chain");
+  t = now();
+  // the chain: rank r receives from r-1, adds its rank, sends to r+1 (one send_recv per rank, all in one round)
+  let value = 0;
+  let chain = 0;
+  for (let hop = 0; hop < c.size - 1; hop++) {
+    const to = ctx.rank === hop ? hop + 1 : null;
+    const from = ctx.rank === hop + 1 ? hop : null;
+    const got = await c.startSendRecv(to === null ? null : new Float32Array([value + ctx.rank]), to, from, from === null ? 0 : 1, `hop${hop}`).wait();
+    if (from !== null) {
+      value = got[0]!;
+      chain = now() - t;
+    }
+  }
+  const b = c.bytesReceived();
+  return { rank: ctx.rank, immediate, afterCompute, chain, chainValue: value, bytes: b.all_gather + b.send_recv };
+}
