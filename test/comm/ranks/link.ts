@@ -8,8 +8,9 @@ export interface LinkResult {
   /** seconds from start to the end of wait() */
   immediate: number;
   afterCompute: number;
-  /** seconds from the barrier before the chain to the end of this rank's receive (0 for rank 0) */
-  chain: number;
+  /** epoch ms (performance.timeOrigin + now) when this rank started its first send (rank 0) or received (others) */
+  chainStart: number;
+  chainDone: number;
   chainValue: number;
   bytes: number;
 }
@@ -34,19 +35,22 @@ export async function rankMain(ctx: RankContext, args: { compute: number }): Pro
   await h.wait();
   const afterCompute = now() - t;
   await c.barrier("chain");
-  t = now();
-  // the chain: rank r receives from r-1, adds its rank, sends to r+1 (one send_recv per rank, all in one round)
+  // the chain: rank r receives from r-1, adds its rank, sends to r+1 (one send_recv per rank, all in one round);
+  // times are epoch ms so they compare across threads (each thread may leave the barrier at a different time)
+  const epoch = (): number => performance.timeOrigin + performance.now();
   let value = 0;
-  let chain = 0;
+  let chainStart = NaN;
+  let chainDone = NaN;
   for (let hop = 0; hop < c.size - 1; hop++) {
     const to = ctx.rank === hop ? hop + 1 : null;
     const from = ctx.rank === hop + 1 ? hop : null;
+    if (to !== null && ctx.rank === 0) chainStart = epoch();
     const got = await c.startSendRecv(to === null ? null : new Float32Array([value + ctx.rank]), to, from, from === null ? 0 : 1, `hop${hop}`).wait();
     if (from !== null) {
       value = got[0]!;
-      chain = now() - t;
+      chainDone = epoch();
     }
   }
   const b = c.bytesReceived();
-  return { rank: ctx.rank, immediate, afterCompute, chain, chainValue: value, bytes: b.all_gather + b.send_recv };
+  return { rank: ctx.rank, immediate, afterCompute, chainStart, chainDone, chainValue: value, bytes: b.all_gather + b.send_recv };
 }
