@@ -12,17 +12,18 @@ import type { LinkResult } from "./ranks/link.ts";
 const entry = new URL("./ranks/link.ts", import.meta.url);
 
 describe("link emulation", () => {
-  it("3 ranks, H100 links with one rank per node, costs x 5000", async () => {
-    const link = parseLink("h100/1x5000", findProfile);
+  it("3 ranks, H100 links with one rank per node, costs x 20000", async () => {
+    // large enough that scheduling noise on a loaded 2-core machine (tens of ms) stays well inside the margins
+    const link = parseLink("h100/1x20000", findProfile);
     const W = 3;
     const ag = link.scale * collectiveTime("all_gather", W, 2 * 4000, 3, H100_80GB).seconds;
     const hop = link.scale * collectiveTime("send_recv", W, 4, 3, H100_80GB).seconds;
-    expect(ag).toBeGreaterThan(0.05); // big enough to measure on a loaded machine
-    const res = await launchRanks<LinkResult>({ sp: W, dp: 1, entry, args: { compute: 4 * ag }, timeoutMs: 30_000, link });
+    expect(ag).toBeGreaterThan(0.3);
+    const res = await launchRanks<LinkResult>({ sp: W, dp: 1, entry, args: { compute: 2 * ag }, timeoutMs: 30_000, link });
     for (const r of res) {
       expect(r.immediate, `rank ${r.rank} waited at once`).toBeGreaterThanOrEqual(ag * 0.99);
       // overlapped: compute + at most a skew between ranks; waited at once it would be compute + ag or more
-      expect(r.afterCompute, `rank ${r.rank} overlapped`).toBeLessThan(4 * ag + 0.9 * ag);
+      expect(r.afterCompute, `rank ${r.rank} overlapped`).toBeLessThan(2 * ag + 0.9 * ag);
       expect(r.bytes).toBe(2 * 4000 * 2 + (r.rank === 0 ? 0 : 4)); // two all-gathers + the one float it received
     }
     // seconds from rank 0's send to each receiver's arrival: one hop, then two (the second waits for the first)
