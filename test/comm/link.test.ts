@@ -35,7 +35,7 @@ describe("link emulation", () => {
 
   it("without --link the same module runs at memory speed", async () => {
     const res = await launchRanks<LinkResult>({ sp: 2, dp: 1, entry, args: { compute: 0 }, timeoutMs: 30_000 });
-    for (const r of res) expect(r.immediate).toBeLessThan(0.05);
+    for (const r of res) expect(r.immediate).toBeLessThan(0.25); // the emulated one above takes over 0.3 s
   });
 
   it("spec parsing and node spans", () => {
