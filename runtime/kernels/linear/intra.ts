@@ -19,10 +19,6 @@ function tileSize(opts: LaOpts, g: Tensor | null): number {
   return g ? Math.min(opts.block, GATED_TILE) : opts.block;
 }
 
-function zeroState(bh: number, dk: number, dv: number): Tensor {
-  return tf.zeros([bh, dk, dv]);
-}
-
 /** The fixed diagonal-tile weights (no gates: mask, or mask and fixed decay) for the SIMD kernels, or null. */
 function fixedFor(g: Tensor | null, opts: LaOpts, gr: BlockGrid): FixedTile | null {
   return g === null ? fixedTile(opts.lambdas, gr) : null;

@@ -204,8 +204,9 @@ export function gemmAt(heap: GemmHeap, g: GemmArgs, pa: number, pb: number, pc: 
 }
 
 /**
- * C [X, M, N] = op(A) op(B) for arrays, or null when the kernel is unavailable. The result is a view into
- * this thread's kernel memory, valid only until the next call: copy it (tf.tensor on the wasm backend does).
+ * C [X, M, N] = op(A) op(B) for plain arrays (the entry point the GEMM tests use; tensors go through
+ * matmul.ts), or null when the kernel is unavailable. The result is a view into this thread's kernel
+ * memory, valid only until the next call: copy it to keep it.
  */
 export function gemm(a: Float32Array, b: Float32Array, g: GemmArgs): Float32Array | null {
   if (!gemmAvailable()) return null;
