@@ -50,8 +50,6 @@ function sleepUntil(t: number): void {
   }
 }
 
-type Kind = CollectiveKind;
-
 export class EmulatedLinkCommunicator implements Communicator {
   private seq = 0;
   private readonly board: Float64Array;
@@ -79,14 +77,14 @@ export class EmulatedLinkCommunicator implements Communicator {
   }
 
   /** Seconds this collective takes on the emulated link for a rank receiving `bytes`. */
-  cost(kind: Kind, bytes: number): number {
+  cost(kind: CollectiveKind, bytes: number): number {
     if (this.size <= 1) return 0;
     const collective = kind === "barrier" ? "all_reduce" : kind;
     return this.link.scale * collectiveTime(collective, this.size, bytes, this.nodes, this.link.profile).seconds;
   }
 
   /** Stamps this rank's arrival time for the next collective; returns its sequence number. */
-  private stamp(kind: Kind, bytes: number): number {
+  private stamp(kind: CollectiveKind, bytes: number): number {
     const seq = this.seq++;
     const at = ((seq % BOARD_SLOTS) * this.size + this.rank) * 2;
     this.board[at] = seq + 1;

@@ -1,20 +1,10 @@
 // `lasp simulate` in-process: the --json shape, the table sorted by step time with ratios against
 // lasp2/lasp2h, and usage errors (exit 2) that name the flag.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { main } from "../../cli/main.ts";
+import { runCli } from "../helpers/cli.ts";
 import { parseCount } from "../../cli/commands/simulate.ts";
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
+const run = runCli;
 afterEach(() => vi.restoreAllMocks());
 
 describe("lasp simulate", () => {

@@ -6,7 +6,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { main } from "../../cli/main.ts";
+import { runCli } from "../helpers/cli.ts";
 import { readSafetensors, writeSafetensors, toFloat32 } from "../../runtime/io/safetensors.ts";
 import { oracleBackward, oracleForward } from "../oracle/linear-attention.ts";
 import { randArray, relErr } from "../oracle/random.ts";
@@ -30,17 +30,7 @@ function writeIn(name: string, over: Record<string, T | null> = {}): string {
   return file;
 }
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
+const run = runCli;
 afterEach(() => vi.restoreAllMocks());
 
 describe("lasp op (binary)", () => {
