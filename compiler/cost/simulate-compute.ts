@@ -89,14 +89,15 @@ export function stepWork(plan: Plan, rank: number): StepWork[] {
   });
 }
 
-/** Seconds one step takes on one device; `share` is the fraction of a device this rank gets (local). */
-export function stepSeconds(op: StepOp, w: StepWork, hw: HardwareProfile, dtype: SimDtype, share: number): number {
+/** Seconds one step takes on a whole device (simulate-schedule.ts slows it down where ranks share cores). */
+export function stepSeconds(op: StepOp, w: StepWork, hw: HardwareProfile, dtype: SimDtype): number {
   const cls = OP_CLASS[op];
   if (cls === "comm") return 0;
   const bytes = (w.bytes * DTYPE_BYTES[dtype]) / 4;
   const memory = bytes / hw.memoryBandwidth;
-  if (cls === "layout") return (hw.opOverhead + memory) / share;
-  const peak = hw.peakFlops[dtype] * hw.matmulEfficiency * (cls === "attention" ? hw.attentionEfficiency : 1);
+  if (cls === "layout") return hw.opOverhead + memory;
+  const attention = op.startsWith("la_") ? (hw.linearAttentionEfficiency ?? hw.attentionEfficiency) : hw.attentionEfficiency;
+  const peak = hw.peakFlops[dtype] * hw.matmulEfficiency * (cls === "attention" ? attention : 1);
   const rate = cls === "elementwise" ? hw.elementwiseFlops : peak;
-  return (hw.opOverhead + Math.max(w.flops / rate, memory)) / share;
+  return hw.opOverhead + Math.max(w.flops / rate, memory);
 }

@@ -1,5 +1,5 @@
 // Follows the plan's schedule on every rank of one SP group (DP replicas run the same timeline): compute
-// steps advance the rank's device clock; a comm_start puts a transfer on the rank's link, which runs beside
+// steps advance the rank's device clock (local: ranks share the machine's cores while they compute); a comm_start puts a transfer on the rank's link, which runs beside
 // compute; a comm_wait blocks until it lands. So overlap (max(compute, comm)) and serial chains (LASP-1's
 // W-1 dependent hops) come from the plan's step order, not from per-method formulas.
 import { InternalError } from "../../dsl/diagnostic.ts";
@@ -51,11 +51,10 @@ export function simulateSchedule(plan: Plan, hw: HardwareProfile, dtype: SimDtyp
   const W = plan.mesh.sp;
   const steps: Step[] = [...plan.forward, ...plan.backward, ...plan.gradSync];
   const ends = [plan.forward.length, plan.forward.length + plan.backward.length, steps.length];
-  const share = hw.computeUnits === undefined ? 1 : Math.min(1, hw.computeUnits / plan.mesh.world);
   const scale = DTYPE_BYTES[dtype] / 4;
   const ctx: SizingCtx = { mesh: plan.mesh, rankTokens: plan.estimates.rankTokens };
   const compute = Array.from({ length: W }, (_, r) =>
-    stepWork(plan, r).map((w, i) => stepSeconds(steps[i]!.op, w, hw, dtype, share)),
+    stepWork(plan, r).map((w, i) => stepSeconds(steps[i]!.op, w, hw, dtype)),
   );
   const node = (r: number) => nodeOf(r, hw);
   const nodes = {
@@ -178,38 +177,83 @@ export function simulateSchedule(plan: Plan, hw: HardwareProfile, dtype: SimDtyp
     return t;
   }
 
+  // Event-driven, in time order: between two events every computing rank advances at the same rate. With a
+  // shared pool of compute units (local: worker threads on the machine's cores) that rate is
+  // min(1, units / ranks computing now), so a rank blocked in a wait leaves its core to the others.
+  // DP replicas run the same timeline on the same pool: each SP group gets units / dp of it
+  const units = hw.computeUnits === undefined ? undefined : hw.computeUnits / Math.max(1, plan.mesh.dp);
+  const left = new Array<number>(W).fill(-1); // full-rate seconds left of the current compute step; -1 = none
+  const until = new Array<number>(W).fill(-1); // a blocked wait's known end; -1 = none
+  const waitFrom = new Array<number>(W).fill(-1); // when the rank reached its current comm_wait
+  let now = 0;
   let remaining = W;
-  while (remaining > 0) {
-    let progressed = false;
-    for (let r = 0; r < W; r++) {
-      while (pc[r]! < steps.length) {
-        const i = pc[r]!;
-        const s = steps[i]!;
-        if (s.op === "comm_start") {
-          pending[r]!.set(s.handle, s.collective === "send_recv" ? startSendRecv(s, r) : startGroup(s, r));
-        } else if (s.op === "comm_wait") {
-          const p = pending[r]!.get(s.handle);
-          if (p === undefined) throw new InternalError(`comm_wait ${s.id} on rank ${r}: no pending ${s.handle}`);
-          const done = resolve(p);
-          if (done === null) break;
-          if (done > clock[r]!) {
-            blocked[r]! += done - clock[r]!;
-            clock[r] = done;
-          }
-          pending[r]!.delete(s.handle);
-        } else {
-          const dt = compute[r]![i]!;
-          clock[r]! += dt;
-          busy[r]! += dt;
+  const advance = (r: number): void => {
+    pc[r]!++;
+    for (let k = 0; k < 3; k++) if (pc[r] === ends[k]) phaseEnd[k]![r] = now;
+    if (pc[r] === steps.length) remaining--;
+  };
+  /** Runs rank r's zero-time steps at `now` until it computes, blocks or ends; true when it moved. */
+  const settle = (r: number): boolean => {
+    let moved = false;
+    while (pc[r]! < steps.length && left[r]! < 0) {
+      const i = pc[r]!;
+      const s = steps[i]!;
+      clock[r] = now;
+      if (s.op === "comm_start") {
+        pending[r]!.set(s.handle, s.collective === "send_recv" ? startSendRecv(s, r) : startGroup(s, r));
+      } else if (s.op === "comm_wait") {
+        const p = pending[r]!.get(s.handle);
+        if (p === undefined) throw new InternalError(`comm_wait ${s.id} on rank ${r}: no pending ${s.handle}`);
+        if (waitFrom[r]! < 0) waitFrom[r] = now;
+        const done = resolve(p);
+        if (done === null) return moved;
+        if (done > now) {
+          until[r] = done;
+          return moved;
         }
-        pc[r] = i + 1;
-        progressed = true;
-        for (let k = 0; k < 3; k++) if (pc[r] === ends[k]) phaseEnd[k]![r] = clock[r]!;
-        if (pc[r] === steps.length) remaining--;
+        blocked[r]! += Math.max(0, done - waitFrom[r]!);
+        waitFrom[r] = -1;
+        until[r] = -1;
+        pending[r]!.delete(s.handle);
+      } else {
+        const w = compute[r]![i]!;
+        if (w > 0) {
+          left[r] = w;
+          return true;
+        }
       }
+      advance(r);
+      moved = true;
     }
-    if (!progressed)
+    return moved;
+  };
+  while (remaining > 0) {
+    // a comm_start of one rank can complete another's wait: settle until nothing moves
+    for (let moved = true; moved; ) {
+      moved = false;
+      for (let r = 0; r < W; r++) moved = settle(r) || moved;
+    }
+    if (remaining === 0) break;
+    let active = 0;
+    for (let r = 0; r < W; r++) if (left[r]! >= 0) active++;
+    const rate = units === undefined || active === 0 ? 1 : Math.min(1, units / active);
+    let next = Infinity;
+    for (let r = 0; r < W; r++) {
+      if (left[r]! >= 0) next = Math.min(next, now + left[r]! / rate);
+      else if (until[r]! > now) next = Math.min(next, until[r]!);
+    }
+    if (next === Infinity)
       throw new InternalError(`schedule simulation stuck at steps ${pc.map((i) => steps[i]?.id).join(",")}`);
+    const dt = next - now;
+    now = next;
+    for (let r = 0; r < W; r++) {
+      if (left[r]! < 0) continue;
+      busy[r]! += dt;
+      if (left[r]! / rate - dt <= 1e-12 * Math.max(1, now)) {
+        left[r] = -1;
+        advance(r);
+      } else left[r]! -= dt * rate;
+    }
   }
   const max = (a: number[]) => Math.max(0, ...a);
   return {

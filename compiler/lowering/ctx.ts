@@ -16,8 +16,8 @@ export class Lowerer {
     this.out.push(d);
   }
 
-  /** A collective node moving `ins` (results `outs`), sized for the plan's partition. */
-  collective(sizing: CommSizing, ins: readonly string[], outs: readonly string[], site: Site): void {
+  /** A collective node moving `ins` (results `outs`), sized for the plan's partition; `blocking`: see comm_start. */
+  collective(sizing: CommSizing & { readonly blocking?: boolean }, ins: readonly string[], outs: readonly string[], site: Site): void {
     const bytesPerRank = maxBytesReceived(sizing, { mesh: this.g.mesh, rankTokens: this.part.rankTokens });
     this.out.push({ op: "collective", ...sizing, parts: [...sizing.parts], bytesPerRank, in: [...ins], out: [...outs], ...site });
   }

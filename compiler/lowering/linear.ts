@@ -1,6 +1,6 @@
 // Lowering of logical linear attention (forward and backward) per SP method: LASP-2 (one AllGather of the
 // chunk states each way, ALGORITHM.md section 1), LASP-1 (serial send/recv chain), ring (K/V blocks around).
-import type { LinearAttnNode, LinearAttnBwdNode } from "../ir/graph.ts";
+import type { LinearAttnNode, LinearAttnBwdNode, Draft } from "../ir/graph.ts";
 import { TOKEN_AXIS } from "../plan/schema.ts";
 import { Lowerer, siteOf, type Site } from "./ctx.ts";
 import { ringBackward } from "./ring.ts";
@@ -72,20 +72,26 @@ export function lowerLinearForward(L: Lowerer, n: LinearAttnNode): void {
     return;
   }
   const M = [`${p}.M`, ...(n.gated ? [`${p}.A`] : [])];
-  L.emit({ op: "la_state", ...a, in: [kr, vr, ...gate], out: M, ...s });
+  const inter: Draft = { op: "la_inter", ...a, in: [q, `${p}.P`, ...(n.causal ? [`${p}.o_intra`] : []), ...gate], out: [o], ...s };
   if (n.method === "lasp2") {
+    L.emit({ op: "la_state", ...a, in: [kr, vr, ...gate], out: M, ...s });
     const Mall = M.map((x) => `${x}_all`);
     L.collective({ collective: "all_gather", group: "sp", parts: stateParts(L, n) }, M, Mall, s);
     if (n.causal) L.emit({ op: "la_intra", ...a, in: [q, kr, vr, ...gate], out: [`${p}.o_intra`], ...s });
     L.emit({ op: "la_prefix", ...a, in: Mall, out: [`${p}.P`], ...s });
-  } else {
-    // lasp1: receive P_t from the previous rank, pass P_t (+) M_t on to the next one
-    L.collective({ collective: "send_recv", group: "sp", parts: stateParts(L, n).slice(0, 1), sendTo: null, recvFrom: "prev", hop: 1 }, [], [`${p}.P`], s);
-    L.emit({ op: "la_carry", ...a, reverse: false, in: [`${p}.P`, ...M], out: [`${p}.P_next`], ...s });
-    L.collective({ collective: "send_recv", group: "sp", parts: stateParts(L, n).slice(0, 1), sendTo: "next", recvFrom: null, hop: 1 }, [`${p}.P_next`], [], s);
-    L.emit({ op: "la_intra", ...a, in: [q, kr, vr, ...gate], out: [`${p}.o_intra`], ...s });
+    L.emit(inter);
+    return;
   }
-  L.emit({ op: "la_inter", ...a, in: [q, `${p}.P`, ...(n.causal ? [`${p}.o_intra`] : []), ...gate], out: [o], ...s });
+  // lasp1, scheduled as its reference code runs it: a blocking receive of P_t from the previous rank before
+  // any of the layer's compute, then the whole local chunk, then P_t (+) M_t sent on. The chain's W-1 hops
+  // each carry one rank's attention compute, which is what LASP-2's single all-gather removes.
+  const parts = stateParts(L, n).slice(0, 1);
+  L.collective({ collective: "send_recv", group: "sp", parts, sendTo: null, recvFrom: "prev", hop: 1, blocking: true }, [], [`${p}.P`], s);
+  L.emit({ op: "la_state", ...a, in: [kr, vr, ...gate], out: M, ...s });
+  if (n.causal) L.emit({ op: "la_intra", ...a, in: [q, kr, vr, ...gate], out: [`${p}.o_intra`], ...s });
+  L.emit(inter);
+  L.emit({ op: "la_carry", ...a, reverse: false, in: [`${p}.P`, ...M], out: [`${p}.P_next`], ...s });
+  L.collective({ collective: "send_recv", group: "sp", parts, sendTo: "next", recvFrom: null, hop: 1 }, [`${p}.P_next`], [], s);
 }
 
 export function lowerLinearBackward(L: Lowerer, n: LinearAttnBwdNode): void {
@@ -109,24 +115,23 @@ export function lowerLinearBackward(L: Lowerer, n: LinearAttnBwdNode): void {
   const dvr = n.groups === 1 ? dv : `${p}.dv_rep`;
   {
     const D = `${p}.D`;
-    L.emit({ op: "la_bwd_state", ...a, in: [q, dO, ...gate], out: [D], ...s });
     const parts = stateParts(L, n).slice(0, 1);
-    if (n.method === "lasp2") {
-      L.collective({ collective: "all_gather", group: "sp", parts }, [D], [`${D}_all`], s);
-    }
+    const lasp1 = n.method === "lasp1";
+    // lasp1 (reference order): blocking receive of the suffix G from the next rank before the layer's compute
+    if (lasp1) L.collective({ collective: "send_recv", group: "sp", parts, sendTo: null, recvFrom: "next", hop: 1, blocking: true }, [], [`${p}.G`], s);
+    L.emit({ op: "la_bwd_state", ...a, in: [q, dO, ...gate], out: [D], ...s });
+    if (!lasp1) L.collective({ collective: "all_gather", group: "sp", parts }, [D], [`${D}_all`], s);
     const intra = [`${p}.dq_intra`, `${p}.dk_intra`, `${p}.dv_intra`, ...(n.gated ? [`${p}.dg_intra`] : [])];
     if (n.causal) L.emit({ op: "la_bwd_intra", ...a, in: [q, kr, vr, dO, ...gate], out: intra, ...s });
-    if (n.method === "lasp2") {
-      L.emit({ op: "la_suffix", ...a, in: [`${D}_all`, ...(n.gated ? [`${p}.A_all`] : [])], out: [`${p}.G`], ...s });
-    } else {
-      L.collective({ collective: "send_recv", group: "sp", parts, sendTo: null, recvFrom: "next", hop: 1 }, [], [`${p}.G`], s);
-      L.emit({ op: "la_carry", ...a, reverse: true, in: [`${p}.G`, D, ...(n.gated ? [`${p}.A`] : [])], out: [`${p}.G_next`], ...s });
-      L.collective({ collective: "send_recv", group: "sp", parts, sendTo: "prev", recvFrom: null, hop: 1 }, [`${p}.G_next`], [], s);
-    }
+    if (!lasp1) L.emit({ op: "la_suffix", ...a, in: [`${D}_all`, ...(n.gated ? [`${p}.A_all`] : [])], out: [`${p}.G`], ...s });
     const finals = [dq, dkr, dvr, ...dg];
     const inter = n.causal ? [`${p}.dq_inter`, `${p}.dk_inter`, `${p}.dv_inter`, ...(n.gated ? [`${p}.dg_inter`] : [])] : finals;
     L.emit({ op: "la_bwd_inter", ...a, in: [q, kr, vr, dO, `${p}.P`, `${p}.G`, ...gate], out: inter, ...s });
     if (n.causal) finals.forEach((f, j) => L.emit({ op: "add", in: [intra[j]!, inter[j]!], out: [f], ...s }));
+    if (lasp1) {
+      L.emit({ op: "la_carry", ...a, reverse: true, in: [`${p}.G`, D, ...(n.gated ? [`${p}.A`] : [])], out: [`${p}.G_next`], ...s });
+      L.collective({ collective: "send_recv", group: "sp", parts, sendTo: "prev", recvFrom: null, hop: 1 }, [`${p}.G_next`], [], s);
+    }
   }
   if (n.groups > 1) {
     for (const [x, y] of [[dkr, dk], [dvr, dv]] as const) {

@@ -2,7 +2,8 @@
 // as early as its inputs allow and the wait as late as the first reader of its results allows, so
 // independent compute (la_intra, the local K/V product, ...) runs between them; starts keep their order,
 // and so do waits.
-// With overlap off the wait follows its start at once (the synchronous baseline).
+// With overlap off the wait follows its start at once (the synchronous baseline). A blocking collective
+// (LASP-1's receive, as its reference code issues it) stays where the lowering put it either way.
 import { withIds, type Graph, type Node, type Draft, type CollectiveNode } from "../ir/graph.ts";
 import type { Pass } from "./pass.ts";
 
@@ -34,7 +35,7 @@ export function schedule(nodes: readonly Node[], overlap: boolean): Draft[] {
   // hoist starts
   for (let i = 0; i < ops.length; i++) {
     const s = ops[i]!;
-    if (s.op !== "comm_start") continue;
+    if (s.op !== "comm_start" || s.blocking === true) continue;
     let j = i;
     while (j > 0) {
       const prev = ops[j - 1]!;
@@ -45,9 +46,10 @@ export function schedule(nodes: readonly Node[], overlap: boolean): Draft[] {
     ops[j] = s;
   }
   // sink waits (from the last one backwards so each sees its final neighbours)
+  const blocking = new Set(ops.flatMap((n) => (n.op === "comm_start" && n.blocking === true ? [n.handle] : [])));
   for (let i = ops.length - 1; i >= 0; i--) {
     const w = ops[i]!;
-    if (w.op !== "comm_wait") continue;
+    if (w.op !== "comm_wait" || blocking.has(w.handle)) continue;
     let j = i;
     while (j < ops.length - 1) {
       const next = ops[j + 1]!;

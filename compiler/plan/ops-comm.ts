@@ -77,6 +77,12 @@ export const CommStartStep = stepSchema(
     hop: Type.Optional(NatInt("origin distance")),
     /** all_to_all only */
     a2a: Type.Optional(AllToAll),
+    /**
+     * true: a blocking call at its place in the program, as the reference LASP-1 code issues its receive
+     * (dist.recv before any of the layer's compute): schedule-overlap moves neither this comm_start nor its
+     * comm_wait, so nothing overlaps it.
+     */
+    blocking: Type.Optional(Type.Boolean()),
   },
   "in [buffers to send] -> out []: starts one collective on `group` and returns at once. " +
     "all_gather: result i = concat over ranks (rank order) of in[i] along parts[i].axis. " +

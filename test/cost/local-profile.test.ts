@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { localProfile, type LocalMeasurement } from "../../compiler/cost/hardware/local.ts";
 import { deviceMemory } from "../../compiler/cost/simulate-memory.ts";
 import { collectiveTime } from "../../compiler/cost/simulate-comm.ts";
+import { stepSeconds } from "../../compiler/cost/simulate-compute.ts";
 import { predictPlan, specFor } from "../../compiler/cost/simulate.ts";
 import { compile } from "../../compiler/index.ts";
 import { loadSpecFile } from "../../dsl/index.ts";
@@ -13,6 +14,7 @@ const M: LocalMeasurement = {
   measuredAt: "2026-01-01T00:00:00Z",
   matmulFlops: 8e9,
   attentionFlops: 1e9,
+  linearAttentionFlops: 4e9,
   opSeconds: 50e-6,
   elementwiseBandwidth: 2e9,
   copyBandwidth: 4e9,
@@ -26,9 +28,17 @@ describe("local profile", () => {
   it("takes its rates from the measurement", () => {
     expect(hw.peakFlops.fp32).toBe(8e9);
     expect(hw.attentionEfficiency).toBeCloseTo(1 / 8, 12);
+    expect(hw.linearAttentionEfficiency).toBeCloseTo(1 / 2, 12);
     expect(hw.memoryBandwidth).toBe(2e9);
     expect(hw.intra.bandwidth).toBe(4e9);
     expect(hw.computeUnits).toBe(2);
+  });
+  it("times linear-attention ops at their own measured rate, softmax attention at its own", () => {
+    const w = { flops: 1e9, bytes: 0 };
+    const la = stepSeconds("la_intra", w, hw, "fp32") - hw.opOverhead;
+    const sa = stepSeconds("sa_forward", w, hw, "fp32") - hw.opOverhead;
+    expect(la).toBeCloseTo(1e9 / 4e9, 9);
+    expect(sa).toBeCloseTo(1e9 / 1e9, 9);
   });
   it("gives each rank the 4 GiB wasm heap or its share of the machine's memory", () => {
     expect(deviceMemory(hw, 2)).toBe(4 * 2 ** 30);
@@ -39,12 +49,21 @@ describe("local profile", () => {
     expect(t.hops).toBe(1);
     expect(t.seconds).toBeCloseTo(hw.callOverhead + 20e-6 + 1, 9);
   });
-  it("time-shares the cores: 4 ranks on 2 cores compute twice as long as on 4 cores", () => {
-    const spec = loadSpecFile("examples/tiny.lasp", []).spec!;
-    const plan = compile(specFor(spec, 4, "lasp2", "lasp2h", 256)).plan!;
+  it("time-shares the cores: 4 ranks computing in step on 2 cores take twice as long as on 4", () => {
+    const spec = loadSpecFile("test/cost/fixtures/linear2.lasp", []).spec!;
+    const plan = compile(specFor(spec, 4, "lasp2", "lasp2h", 4096)).plan!;
     const two = predictPlan(plan, hw);
     const four = predictPlan(plan, localProfile({ ...M, cores: 4 }));
     expect(two.time.computeSeconds).toBeCloseTo(2 * four.time.computeSeconds, 9);
-    expect(two.stepSeconds).toBeGreaterThan(four.stepSeconds);
+    expect(two.stepSeconds / four.stepSeconds).toBeGreaterThan(1.99);
+  });
+  it("gives a blocked rank's core to the ranks still computing (LASP-1's chain on 2 cores)", () => {
+    const spec = loadSpecFile("test/cost/fixtures/linear2.lasp", []).spec!;
+    const plan = compile(specFor(spec, 4, "lasp1", "lasp2h", 4096)).plan!;
+    const two = predictPlan(plan, hw);
+    const four = predictPlan(plan, localProfile({ ...M, cores: 4 }));
+    // while the chain waits, fewer than 2 of the 4 ranks compute: those run at a whole core's speed
+    expect(two.stepSeconds / four.stepSeconds).toBeLessThan(1.95);
+    expect(two.stepSeconds / four.stepSeconds).toBeGreaterThan(1.5);
   });
 });

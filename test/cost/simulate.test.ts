@@ -89,11 +89,14 @@ describe("LASP-2 vs LASP-1 and ring on linear layers (H100, 16 GPUs over 2 nodes
     expect(row(long, "lasp2").stepSeconds).toBeLessThan(row(long, "lasp1").stepSeconds);
     expect(row(long, "lasp2").stepSeconds).toBeLessThan(row(long, "ring").stepSeconds);
   });
-  it("its advantage over ring grows with N, and over LASP-1 does not shrink in seconds", () => {
+  it("its advantage over ring grows with N, and over LASP-1 grows with N in seconds", () => {
     expect(row(long, "ring").vsLasp2).toBeGreaterThan(row(short, "ring").vsLasp2);
     const gap = (r: typeof long) => row(r, "lasp1").stepSeconds - row(r, "lasp2").stepSeconds;
     expect(gap(short)).toBeGreaterThan(0);
-    expect(gap(long)).toBeGreaterThanOrEqual(gap(short));
+    // LASP-1's chain carries each rank's attention compute (reference order), which grows with N:
+    // 64x the tokens, more than 16x the gap
+    expect(gap(long)).toBeGreaterThan(16 * gap(short));
+    expect(row(long, "lasp1").time.exposedCommSeconds).toBeGreaterThan(16 * row(short, "lasp1").time.exposedCommSeconds);
   });
   it("ring moves bytes that grow with N; LASP-2's do not", () => {
     expect(row(long, "ring").time.commSeconds).toBeGreaterThan(10 * row(short, "ring").time.commSeconds);

@@ -16,6 +16,8 @@ export interface LocalMeasurement {
   readonly matmulFlops: number;
   /** float32 FLOP/s of the runtime's causal softmax-attention forward + backward (32 heads, 256 tokens, d 16, block 64) */
   readonly attentionFlops: number;
+  /** float32 FLOP/s of the runtime's causal linear-attention la_intra + la_bwd_intra with a per-head decay (4 heads, 2048 tokens, d 32, block 64) */
+  readonly linearAttentionFlops: number;
   /** seconds of one tiny tfjs op (dispatch cost) */
   readonly opSeconds: number;
   /** bytes/s a tfjs add moves (2 reads + 1 write of float32) */
@@ -29,7 +31,8 @@ export interface LocalMeasurement {
 }
 
 // v5: the matmul rate is the runtime's own matMul (the SIMD kernel), no longer tf.matMul
-export const CACHE_FILE = join(os.tmpdir(), "lasp-local-profile-v5.json");
+// v6: the linear-attention kernels get their own rate (they run near the matmul rate, softmax attention does not)
+export const CACHE_FILE = join(os.tmpdir(), "lasp-local-profile-v6.json");
 
 function hostKey(): string {
   const cpu = os.cpus()[0]?.model ?? "cpu";
@@ -50,7 +53,7 @@ function timeIt(fn: () => void, reps: number): number {
 }
 
 async function measureTfjs(): Promise<
-  Pick<LocalMeasurement, "matmulFlops" | "attentionFlops" | "opSeconds" | "elementwiseBandwidth">
+  Pick<LocalMeasurement, "matmulFlops" | "attentionFlops" | "linearAttentionFlops" | "opSeconds" | "elementwiseBandwidth">
 > {
   const tf = await import("@tensorflow/tfjs-core");
   const { initBackend } = await import("../../../runtime/backend/index.ts");
@@ -79,6 +82,21 @@ async function measureTfjs(): Promise<
     3,
   );
   const pairs = (C * (C + 1)) / 2;
+  // the linear-attention kernels that dominate a linear layer (la_intra, la_bwd_intra), at the widths local
+  // specs use; FLOPs as flops.ts counts them (laIntra: the within-block half plus 4 BH C dk dv across blocks)
+  const { laIntra, laBwdIntra } = await import("../../../runtime/kernels/linear-attention.ts");
+  const [lbh, lc, ld, lb] = [4, 2048, 32, 64];
+  const lq = tf.randomNormal([lbh, lc, ld], 0, 0.2);
+  const lopts = { causal: true, block: lb, lambdas: Float32Array.of(0.99, 0.95, 0.9, 0.8), segLens: [lc] };
+  const lin = timeIt(
+    () =>
+      tf.tidy(() => {
+        void laIntra(lq, lq, lq, null, lopts).dataSync();
+        void laBwdIntra(lq, lq, lq, null, lq, lopts).dq.dataSync();
+      }),
+    3,
+  );
+  const intraFlops = 2 * lbh * lc * lb * (2 * ld) * 0.5 + 4 * lbh * lc * ld * ld;
   const s = tf.randomNormal([4, 4]);
   const reps = 200;
   const op =
@@ -94,10 +112,11 @@ async function measureTfjs(): Promise<
   const big = 1 << 22;
   const x = tf.randomNormal([big]);
   const add = timeIt(() => tf.tidy(() => void tf.add(x, x).dataSync()), 5);
-  tf.dispose([a, b, qa, s, x]);
+  tf.dispose([a, b, qa, lq, s, x]);
   return {
     matmulFlops: (2 * rows * n * n) / mm,
     attentionFlops: (2 * BH * pairs * (2 * dh) + 2 * BH * pairs * (5 * dh)) / att, // flops.ts: sa_forward + sa_backward
+    linearAttentionFlops: (3 * intraFlops) / lin, // flops.ts: la_intra + la_bwd_intra (twice la_intra)
     opSeconds: op,
     elementwiseBandwidth: (3 * 4 * big) / add,
   };
@@ -157,7 +176,7 @@ export function cachedLocal(): LocalMeasurement | null {
   if (!existsSync(CACHE_FILE)) return null;
   try {
     const m = JSON.parse(readFileSync(CACHE_FILE, "utf8")) as LocalMeasurement;
-    return m.key === hostKey() && typeof m.attentionFlops === "number" ? m : null;
+    return m.key === hostKey() && typeof m.linearAttentionFlops === "number" ? m : null;
   } catch {
     return null;
   }
@@ -178,6 +197,7 @@ export function localProfile(m: LocalMeasurement): HardwareProfile {
     peakFlops: { fp32: m.matmulFlops, bf16: m.matmulFlops },
     matmulEfficiency: 1,
     attentionEfficiency: Math.min(1, m.attentionFlops / m.matmulFlops),
+    linearAttentionEfficiency: Math.min(1, m.linearAttentionFlops / m.matmulFlops),
     memoryBandwidth: m.elementwiseBandwidth,
     // tfjs runs an elementwise op as separate passes of single-op kernels: one FLOP costs one add element
     elementwiseFlops: m.elementwiseBandwidth / 12,
@@ -190,7 +210,8 @@ export function localProfile(m: LocalMeasurement): HardwareProfile {
     inter: { nicsPerNode: 1, nicBandwidth: m.copyBandwidth, latency: m.wakeLatency },
     sources: [
       `measured on this host, cached in ${CACHE_FILE}: float32 [2048,128]x[128,128] matMul (the runtime's, wasm) ${(m.matmulFlops / 1e9).toFixed(2)} GFLOP/s, ` +
-        `softmax-attention kernel ${(m.attentionFlops / 1e9).toFixed(2)} GFLOP/s, tiny op ${(m.opSeconds * 1e6).toFixed(1)} us, ` +
+        `softmax-attention kernel ${(m.attentionFlops / 1e9).toFixed(2)} GFLOP/s, ` +
+        `linear-attention kernels ${(m.linearAttentionFlops / 1e9).toFixed(2)} GFLOP/s, tiny op ${(m.opSeconds * 1e6).toFixed(1)} us, ` +
         `add ${(m.elementwiseBandwidth / 1e9).toFixed(2)} GB/s, SharedArrayBuffer copy ${(m.copyBandwidth / 1e9).toFixed(2)} GB/s, ` +
         `thread wake ${(m.wakeLatency * 1e6).toFixed(1)} us`,
       "bf16 is not a tfjs-wasm type: the local profile computes at the float32 rate whatever --dtype says",

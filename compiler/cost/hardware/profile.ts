@@ -27,6 +27,8 @@ export interface HardwareProfile {
   readonly matmulEfficiency: number;
   /** attention kernels' (linear and softmax) rate relative to matmul */
   readonly attentionEfficiency: number;
+  /** the linear-attention kernels' (la_*) rate relative to matmul where it differs from softmax attention's (local: both measured) */
+  readonly linearAttentionEfficiency?: number;
   /** device memory bandwidth, bytes/s: bounds elementwise ops (roofline) and the optimizer update */
   readonly memoryBandwidth: number;
   /** FLOP/s of elementwise math (norms, activations, RoPE, softmax pieces), which never runs on tensor cores */

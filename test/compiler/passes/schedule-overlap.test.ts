@@ -33,6 +33,27 @@ describe("schedule-overlap", () => {
   it("without overlap, waits at once", () => {
     expect(shape(schedule(toy(), false))).toEqual(["a", "y0", "start", "wait", "y1", "y2", "z"]);
   });
+  it("leaves a blocking collective where it is, overlap or not", () => {
+    const nodes = toy().map((n) => (n.op === "collective" ? { ...n, blocking: true } : n));
+    for (const ov of [true, false]) expect(shape(schedule(nodes, ov))).toEqual(["a", "y0", "start", "wait", "y1", "y2", "z"]);
+  });
+  it("lasp1 as its reference code runs it: each layer waits for the previous rank's state before any attention compute", () => {
+    for (const overlap of [true, false]) {
+      const g = scheduleOverlapPass.run(graphBefore(makeSpec({ pattern: "LL", parallel: { linear: "lasp1", sp: 4, overlap } }), "schedule-overlap"), {});
+      for (const [phase, first] of [["forward", "la_state"], ["backward", "la_bwd_state"]] as const) {
+        for (const layer of [0, 1]) {
+          const ops = g[phase].filter((n) => n.layer === layer).map((n) => n.op);
+          const recv = g[phase].findIndex((n) => n.layer === layer && n.op === "comm_start" && n.recvFrom !== null && n.blocking === true);
+          expect(recv).toBeGreaterThanOrEqual(0);
+          expect(g[phase][recv + 1]!.op).toBe("comm_wait");
+          // every kernel of the layer's attention comes after the wait; the send comes after all of them
+          const at = (op: string) => g[phase].findIndex((n) => n.layer === layer && n.op === op);
+          expect(at(first)).toBeGreaterThan(recv + 1);
+          expect(ops.lastIndexOf("comm_start")).toBeGreaterThan(ops.indexOf(phase === "forward" ? "la_inter" : "la_bwd_inter"));
+        }
+      }
+    }
+  });
   it("never reorders two starts (every rank issues collectives in the same order)", () => {
     const g = scheduleOverlapPass.run(graphBefore(makeSpec({ pattern: "LNL", parallel: { linear: "ring", softmax: "ring", sp: 4 } }), "schedule-overlap"), {});
     const before = graphBefore(makeSpec({ pattern: "LNL", parallel: { linear: "ring", softmax: "ring", sp: 4 } }), "schedule-overlap");
