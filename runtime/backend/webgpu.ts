@@ -96,9 +96,28 @@ function describe(adapter: GPUAdapter, device: GPUDevice, flags: string[]): WebG
   };
 }
 
+/** A CPU implementation of Vulkan (Mesa's llvmpipe/lavapipe, SwiftShader): WebGPU runs, on the CPU. */
+export function isSoftwareAdapter(info: { isFallbackAdapter?: boolean; architecture?: string; device?: string }): boolean {
+  return info.isFallbackAdapter === true || info.architecture === "software" || /llvmpipe|lavapipe|swiftshader/i.test(info.device ?? "");
+}
+
+/** Whether a software adapter may be used: LASP_WEBGPU_SOFTWARE=1 (shader tests on a machine without a GPU). */
+export function softwareAllowed(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env["LASP_WEBGPU_SOFTWARE"] === "1";
+}
+
 async function openDevice(gpu: GPU, facts: GpuFacts, flags: string[]): Promise<WebGPUStart> {
   const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
   if (adapter === null) return { ok: false, reason: explainNoAdapter(facts) };
+  const ai = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  if (isSoftwareAdapter(ai) && !softwareAllowed() && !flags.includes("backend=null"))
+    return {
+      ok: false,
+      reason:
+        `no GPU adapter found: the only Vulkan device is a software one that runs on the CPU (${ai.description || ai.device}). ` +
+        "Run on a machine with a GPU and its Vulkan driver; set LASP_WEBGPU_SOFTWARE=1 to run WebGPU on this " +
+        "software device anyway (slow: for testing shaders); or run on the CPU with --backend wasm",
+    };
   const requiredLimits: Record<string, number> = {};
   for (const k of LIMITS_WANTED) requiredLimits[k] = Number(adapter.limits[k]);
   const requiredFeatures = FEATURES_WANTED.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
