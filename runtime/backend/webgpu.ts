@@ -4,6 +4,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { setGpuKernels } from "../kernels/gpu-hooks.ts";
 import { explainNoAdapter, gatherGpuFacts, gpuLikely, type GpuFacts } from "./webgpu-diagnose.ts";
 
 export interface WebGPUInfo {
@@ -29,6 +30,8 @@ export interface WebGPUOptions {
   facts?: (dawnDir: string | null) => GpuFacts;
   /** BatchMatMul kernel: the tiled WGSL one (wgsl/matmul-tiled.ts) or tfjs's; default LASP_WEBGPU_MATMUL or "tiled". */
   matmul?: "tiled" | "tfjs";
+  /** Fused WGSL attention kernels (wgsl/scan.ts, ...); default on unless LASP_WEBGPU_FUSED=0. */
+  fused?: boolean;
 }
 
 interface Started {
@@ -168,6 +171,10 @@ export async function startWebGPU(opts: WebGPUOptions = {}): Promise<WebGPUStart
   await registerTfjsBackend(opened.device, opened.info);
   const matmul = opts.matmul ?? (process.env["LASP_WEBGPU_MATMUL"] === "tfjs" ? "tfjs" : "tiled");
   if (matmul === "tiled") (await import("./wgsl/matmul-tiled.ts")).installTiledMatmul();
+  if ((opts.fused ?? process.env["LASP_WEBGPU_FUSED"] !== "0") === true) {
+    const { runScanBlocks } = await import("./wgsl/scan.ts");
+    setGpuKernels({ backend: "webgpu", scanBlocks: runScanBlocks });
+  }
   started = { info: opened.info, device: opened.device };
   return opened;
 }
@@ -205,6 +212,7 @@ export function webgpuInfo(): WebGPUInfo | null {
 /** Destroys this thread's device so Node can exit (a live device keeps the event loop alive). */
 export function stopWebGPU(): void {
   if (started === null) return;
+  setGpuKernels(null);
   if (tf.findBackendFactory("webgpu") !== null) tf.removeBackend("webgpu");
   started.device.destroy();
   started = null;

@@ -130,10 +130,9 @@ export function ranks(c: Case, w: number, layout: Layout, block: number): Rank[]
   });
 }
 
-/** Writes a rank's local [BH, C, d] tensor into the global [BH, N, d] array at its positions. */
-function scatter(dst: Float64Array, x: tf.Tensor, pos: Int32Array, n: number): void {
+/** Writes a rank's local [BH, C, d] values into the global [BH, N, d] array at its positions. */
+function scatter(dst: Float64Array, x: tf.Tensor, pos: Int32Array, n: number, a: ArrayLike<number> = x.dataSync()): void {
   const [bh, c, d] = x.shape as [number, number, number];
-  const a = x.dataSync();
   for (let h = 0; h < bh; h++)
     for (let i = 0; i < c; i++)
       for (let e = 0; e < d; e++) dst[(h * n + pos[i]!) * d + e] = a[(h * c + i) * d + e]!;
@@ -150,7 +149,9 @@ function emptyResult(c: Case): Result {
   };
 }
 
-function collect(c: Case, rs: Rank[], outs: Array<{ o: tf.Tensor; grads: la.LaGrads }>): Result {
+type RankOut = { o: tf.Tensor; grads: la.LaGrads };
+
+function collect(c: Case, rs: Rank[], outs: RankOut[]): Result {
   const res = emptyResult(c);
   rs.forEach((r, i) => {
     const { o, grads } = outs[i]!;
@@ -163,25 +164,48 @@ function collect(c: Case, rs: Rank[], outs: Array<{ o: tf.Tensor; grads: la.LaGr
   return res;
 }
 
+/** LASP-2's outputs on W simulated ranks, as tensors (the caller disposes them). */
+function lasp2Outputs(c: Case, w: number, layout: Layout, block: number): { rs: Rank[]; outs: RankOut[] } {
+  const rs = ranks(c, w, layout, block);
+  const states = rs.map((r) => la.laState(r.k, r.v, r.g, r.opts));
+  const ms = tf.concat(states.map((s) => s.m));
+  const as = c.x.g ? tf.concat(states.map((s) => s.a!)) : null;
+  const chunkIds = rs.flatMap((r) => r.mine);
+  const chunkLens = rs.flatMap((r) => r.opts.segLens);
+  const ps = rs.map((r) => la.laPrefix(ms, as, chunkIds, chunkLens, r.mine, r.opts));
+  const os = rs.map((r, i) => la.laInter(r.q, ps[i]!, la.laIntra(r.q, r.k, r.v, r.g, r.opts), r.g, r.opts));
+  const ds = tf.concat(rs.map((r) => la.laBwdState(r.q, r.dO, r.g, r.opts)));
+  const outs = rs.map((r, i) => {
+    const gs = la.laSuffix(ds, as, chunkIds, chunkLens, r.mine, r.opts);
+    const intra = la.laBwdIntra(r.q, r.k, r.v, r.g, r.dO, r.opts);
+    return { o: os[i]!, grads: la.laBwdInter(r.q, r.k, r.v, r.g, r.dO, ps[i]!, gs, intra, r.opts) };
+  });
+  return { rs, outs };
+}
+
 /** LASP-2 on W simulated ranks: one gather of the states forward, one of D backward. */
 export function simulateLasp2(c: Case, w: number, layout: Layout, block: number): Result {
   return scoped(() => {
-    const rs = ranks(c, w, layout, block);
-    const states = rs.map((r) => la.laState(r.k, r.v, r.g, r.opts));
-    const ms = tf.concat(states.map((s) => s.m));
-    const as = c.x.g ? tf.concat(states.map((s) => s.a!)) : null;
-    const chunkIds = rs.flatMap((r) => r.mine);
-    const chunkLens = rs.flatMap((r) => r.opts.segLens);
-    const ps = rs.map((r) => la.laPrefix(ms, as, chunkIds, chunkLens, r.mine, r.opts));
-    const os = rs.map((r, i) => la.laInter(r.q, ps[i]!, la.laIntra(r.q, r.k, r.v, r.g, r.opts), r.g, r.opts));
-    const ds = tf.concat(rs.map((r) => la.laBwdState(r.q, r.dO, r.g, r.opts)));
-    const outs = rs.map((r, i) => {
-      const gs = la.laSuffix(ds, as, chunkIds, chunkLens, r.mine, r.opts);
-      const intra = la.laBwdIntra(r.q, r.k, r.v, r.g, r.dO, r.opts);
-      return { o: os[i]!, grads: la.laBwdInter(r.q, r.k, r.v, r.g, r.dO, ps[i]!, gs, intra, r.opts) };
-    });
+    const { rs, outs } = lasp2Outputs(c, w, layout, block);
     return collect(c, rs, outs);
   });
+}
+
+/** simulateLasp2 with asynchronous reads (WebGPU in Node has no synchronous read-back). */
+export async function simulateLasp2Async(c: Case, w: number, layout: Layout, block: number): Promise<Result> {
+  tf.engine().startScope();
+  try {
+    const { rs, outs } = lasp2Outputs(c, w, layout, block);
+    const res = emptyResult(c);
+    for (const [i, r] of rs.entries()) {
+      const { o, grads } = outs[i]!;
+      const pairs: [Float64Array | null, tf.Tensor | null][] = [[res.o, o], [res.dq, grads.dq], [res.dk, grads.dk], [res.dv, grads.dv], [res.dg, grads.dg]];
+      for (const [dst, x] of pairs) if (dst !== null && x !== null) scatter(dst, x, r.pos, c.x.n, await x.data());
+    }
+    return res;
+  } finally {
+    tf.engine().endScope();
+  }
 }
 
 /** LASP-1 on W simulated ranks: P carried chunk by chunk in global order, G carried back. */

@@ -4,6 +4,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { simdMatMulActive } from "../simd/matmul.ts";
 import { scanBlocks } from "../simd/scan.ts";
+import { gpuKernels } from "../gpu-hooks.ts";
 import { cumLog, totalLog } from "./decay.ts";
 import { prefixFold, suffixFold, type ChunkMap } from "./fold.ts";
 import type { Tensor } from "./types.ts";
@@ -63,8 +64,9 @@ export function stackBlocks(states: readonly Tensor[], gr: BlockGrid): Tensor {
  *   reverse (suffix):  out[i] = sum_{j>i} a(i, j) states[j]   (the gradient reaching block i's output state)
  * where a(i, j) = exp(sum of the log-decays of blocks i+1 .. j-1) (1 for neighbours): prefixFold / suffixFold
  * of fold.ts. With a scalar decay per token (none, or fixed per head) on a CPU backend this is one streamed
- * pass of the SIMD scan kernel; other backends use a cumulative sum when there is no decay; per-key-dim gates
- * and decays there keep the serial fold (a sync read of the decays would stall a GPU).
+ * pass of the SIMD scan kernel; on WebGPU one dispatch of the WGSL scan (any decay, gates too); other
+ * backends use a cumulative sum when there is no decay, else the serial fold (a sync read of the decays
+ * would stall a GPU).
  */
 export function blockScan(states: Tensor, c: Tensor | null, gr: BlockGrid, reverse: boolean): Tensor {
   const [, dk, dv] = states.shape as [number, number, number];
@@ -75,6 +77,8 @@ export function blockScan(states: Tensor, c: Tensor | null, gr: BlockGrid, rever
     const r = scanBlocks(states, bh, nb, factors, reverse);
     if (r !== null) return r;
   }
+  const gpu = gpuKernels();
+  if (gpu !== null) return gpu.scanBlocks(states, c === null ? null : totalLog(c), bh, nb, reverse);
   if (c === null) {
     const flat = tf.reshape(states, [bh, nb, dk * dv]);
     return tf.reshape(tf.cumsum(flat, 1, true, reverse), [bh * nb, dk, dv]);

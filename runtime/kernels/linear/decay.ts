@@ -2,6 +2,7 @@
 // [BH, L, gd] (gd = 1 for lambdas only, dk with gates); cumulative sums are always taken from the start
 // of the chunk or block, and only differences c_r - c_s <= 0 are exponentiated (no lambda^-r blow-ups).
 import * as tf from "@tensorflow/tfjs-core";
+import { gpuKernels } from "../gpu-hooks.ts";
 import type { Tensor } from "./types.ts";
 
 /** log(lambda) per head as [BH, 1, 1], or null. */
@@ -25,9 +26,23 @@ export function sliceTokens(x: Tensor, off: number, len: number): Tensor {
   return tf.slice(x, [0, off, 0], [-1, len, -1]);
 }
 
+/**
+ * Cumulative sum along the token axis of [X, L, d] (tf.cumsum(x, 1, exclusive, reverse)). On WebGPU it runs
+ * as the fused block scan (one invocation per (X, d) row): tfjs-webgpu's own cumsum takes i32(pow(2.0, k))
+ * for its strides, which a software Vulkan device (lavapipe) rounds down, and its reverse sums came out wrong
+ * there.
+ */
+export function cumsumTokens(x: Tensor, exclusive: boolean, reverse: boolean): Tensor {
+  const gpu = gpuKernels();
+  if (gpu === null) return tf.cumsum(x, 1, exclusive, reverse);
+  const [X, L, d] = x.shape as [number, number, number];
+  const ex = tf.reshape(gpu.scanBlocks(tf.reshape(x, [X * L, 1, d]), null, X, L, reverse), [X, L, d]);
+  return exclusive ? ex : tf.add(ex, x);
+}
+
 /** Cumulative log-decay c_r (inclusive) along axis 1 of [X, L, gd]; c_r <= 0. */
 export function cumLog(l: Tensor | null): Tensor | null {
-  return l ? tf.cumsum(l, 1) : null;
+  return l ? cumsumTokens(l, false, false) : null;
 }
 
 /** Total log-decay of the span (c at the last token) as [X, gd]. */

@@ -1,7 +1,7 @@
 // Inter-chunk terms: what the state P entering each local segment adds to its outputs, and the
 // gradients that P (forward) and G (the gradient leaving the segment's state) add to dq, dk, dv, dg.
 import * as tf from "@tensorflow/tfjs-core";
-import { cumLog, decayState, logDecay, sliceTokens, totalLog } from "./decay.ts";
+import { cumLog, cumsumTokens, decayState, logDecay, sliceTokens, totalLog } from "./decay.ts";
 import { spanRead, spanReadBwdQ, spanState, spanWriteBwd } from "./span.ts";
 import { checkTokens, segRanges, tidyRecord, type LaGrads, type LaOpts, type Tensor } from "./types.ts";
 
@@ -76,7 +76,7 @@ export function laBwdInter(
         const pNext = tf.add(decayState(ps[i]!, totalLog(cs)), spanState(ks, vs, cs));
         const row = tf.expandDims(tf.sum(tf.mul(gs[i]!, pNext), 2), 1);
         const x = tf.sub(tf.mul(qs, dqP), tf.mul(ks, w.dk));
-        dgs.push(tf.add(tf.cumsum(x, 1, false, true), row));
+        dgs.push(tf.add(cumsumTokens(x, false, true), row));
       }
     });
     const plus = (base: Tensor, xs: Tensor[]): Tensor => (xs.length > 0 ? tf.add(base, tf.concat(xs, 1)) : tf.clone(base));

@@ -4,7 +4,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { matMul } from "../simd/matmul.ts";
 import { blockCum, blockScan, fromBlocks, grid, toBlocks, type BlockGrid } from "./blocks.ts";
-import { logDecay, sliceTokens } from "./decay.ts";
+import { cumsumTokens, logDecay, sliceTokens } from "./decay.ts";
 import { diagBackward, diagForward, fixedTile, type FixedTile } from "./diag.ts";
 import { spanReadBwdQ, spanRead, spanReadGrad, spanState, spanWriteBwd } from "./span.ts";
 import { checkTokens, segRanges, tidyRecord, type LaGrads, type LaOpts, type Tensor } from "./types.ts";
@@ -108,6 +108,6 @@ export function gateGradFromQK(q: Tensor, dq: Tensor, k: Tensor, dk: Tensor, opt
   const x = tf.sub(tf.mul(q, dq), tf.mul(k, dk));
   const parts: Tensor[] = [];
   for (const [off, len] of segRanges(opts.segLens))
-    if (len > 0) parts.push(tf.cumsum(sliceTokens(x, off, len), 1, false, true));
+    if (len > 0) parts.push(cumsumTokens(sliceTokens(x, off, len), false, true));
   return parts.length > 1 ? tf.concat(parts, 1) : parts.length === 1 ? parts[0]! : tf.zeros(x.shape);
 }

@@ -1,0 +1,34 @@
+// Fused GPU kernels a GPU backend installs (runtime/backend/webgpu.ts) so the attention kernels can run one
+// shader where they would otherwise issue a sequence of small tfjs ops (each ~1 ms to launch on WebGPU).
+// The kernels never import a GPU backend: they ask here, and fall back to tfjs ops when nothing is installed
+// or the active backend is another one.
+import * as tf from "@tensorflow/tfjs-core";
+
+export interface GpuKernels {
+  /** the backend these kernels run on (tf.getBackend() name) */
+  readonly backend: string;
+  /**
+   * blocks.ts blockScan on [R*J, dk, dv] states with per-item log-decays logA [R*J, gd] (gd 1 or dk) or
+   * none: out[j] = exp(logA[j-1]) out[j-1] + s[j-1] forward (out[0] = 0), mirrored in reverse.
+   */
+  scanBlocks(states: tf.Tensor, logA: tf.Tensor | null, R: number, J: number, reverse: boolean): tf.Tensor;
+}
+
+let installed: GpuKernels | null = null;
+let calls = 0;
+
+export function setGpuKernels(k: GpuKernels | null): void {
+  installed = k;
+}
+
+/** The fused kernels for the active backend, or null. */
+export function gpuKernels(): GpuKernels | null {
+  if (installed === null || tf.getBackend() !== installed.backend) return null;
+  calls++;
+  return installed;
+}
+
+/** How many kernel calls took a fused GPU path in this thread (lets tests prove the path was taken). */
+export function gpuKernelCalls(): number {
+  return calls;
+}

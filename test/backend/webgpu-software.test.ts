@@ -1,0 +1,90 @@
+// The webgpu backend's shaders run for real on a software Vulkan device (Mesa's lavapipe, on the CPU):
+// the fused WGSL kernels against the tfjs-op paths and the float64 oracles, on odd sizes. Needs
+// mesa-vulkan-drivers >= 23 (Debian 12: bookworm-backports); .ci/run installs it and sets
+// LASP_REQUIRE_WEBGPU_SOFTWARE=1 so a missing device fails CI instead of skipping.
+import * as tf from "@tensorflow/tfjs-core";
+import { afterAll, describe, expect, it } from "vitest";
+import { startWebGPU, stopWebGPU } from "../../runtime/backend/webgpu.ts";
+import { gpuKernelCalls } from "../../runtime/kernels/gpu-hooks.ts";
+import { prefixFold, suffixFold } from "../../runtime/kernels/linear/fold.ts";
+import { runScanBlocks, scanDispatch } from "../../runtime/backend/wgsl/scan.ts";
+import { makeCase, oracle, simulateLasp2Async, worst, type Variant } from "../kernels/linear-harness.ts";
+import { saBackward, saForward } from "../../runtime/kernels/softmax-attention.ts";
+import { naiveSaBackward, naiveSaForward, type NaiveSaShape } from "../oracle/softmax-attention.ts";
+
+process.env["LASP_WEBGPU_SOFTWARE"] = "1";
+process.env["XDG_RUNTIME_DIR"] ??= "/tmp";
+const start = await startWebGPU();
+const why = start.ok ? "" : start.reason;
+if (!start.ok && process.env["LASP_REQUIRE_WEBGPU_SOFTWARE"] === "1") throw new Error(`webgpu software device required: ${why}`);
+
+afterAll(() => stopWebGPU());
+
+function rand(shape: number[], seed: number, lo = -1, hi = 1): tf.Tensor {
+  let s = seed >>> 0;
+  const n = shape.reduce((a, b) => a * b, 1);
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = lo + ((hi - lo) * s) / 2 ** 32;
+  }
+  return tf.tensor(a, shape);
+}
+
+describe.skipIf(!start.ok)(`webgpu on a software device ${start.ok ? `(${start.info.description})` : `(skipped: ${why})`}`, () => {
+  it("splits a dispatch over 32768 workgroups into rows", () => {
+    expect(scanDispatch(1)).toEqual([1, 1, 1]);
+    expect(scanDispatch(64 * 32768 + 1)).toEqual([32768, 2, 1]);
+  });
+
+  for (const [name, gd] of [["no decay", 0], ["scalar decay", 1], ["per-key-dim decay", 5]] as const)
+    for (const reverse of [false, true])
+      it(`block scan, ${name}, ${reverse ? "reverse" : "forward"}: equals the serial fold (R 3, J 7, dk 5, dv 3)`, async () => {
+        const [R, J, dk, dv] = [3, 7, 5, 3];
+        const states = rand([R * J, dk, dv], 11);
+        const logA = gd === 0 ? null : rand([R * J, gd], 5, -0.7, 0);
+        const got = runScanBlocks(states, logA, R, J, reverse);
+        const rows = tf.unstack(tf.reshape(states, [R, J, dk, dv]), 1);
+        const as = logA === null ? null : tf.unstack(tf.reshape(logA, [R, J, gd]), 1);
+        const maps = rows.map((m, j) => ({ m, logA: as === null ? null : as[j]! }));
+        const zero = tf.zeros([R, dk, dv]);
+        const ref = tf.reshape(tf.stack(reverse ? suffixFold(maps, zero) : prefixFold(maps, zero), 1), [R * J, dk, dv]);
+        const err = (await tf.max(tf.abs(tf.sub(got, ref))).data())[0]!;
+        const scale = (await tf.max(tf.abs(ref)).data())[0]!;
+        expect(scale).toBeGreaterThan(0.5);
+        expect(err / scale).toBeLessThan(1e-6);
+      });
+
+  for (const variant of ["none", "decay", "gated", "gated+decay", "bidir"] as Variant[])
+    it(`linear attention ${variant}, N 37 over 3 ranks zigzag, block 4: the float64 oracle, through the fused scan`, async () => {
+      const before = gpuKernelCalls();
+      const c = makeCase(3, 37, 5, 3, variant, 21);
+      const errs = worst(await simulateLasp2Async(c, 3, "zigzag", 4), oracle(c));
+      for (const [k, e] of Object.entries(errs)) expect(e, k).toBeLessThan(1e-4);
+      if (variant !== "bidir") expect(gpuKernelCalls()).toBeGreaterThan(before);
+    });
+
+  it("softmax attention, causal GQA (4 heads over 2 kv heads), N 29 off a 7-token offset, block 8: the float64 oracle", async () => {
+    const [n, d] = [29, 6];
+    const posQ = Int32Array.from({ length: n }, (_, i) => 7 + i);
+    const posK = Int32Array.from({ length: n + 7 }, (_, i) => i);
+    const s: NaiveSaShape = { bh: 4, groups: 2, cq: n, ck: n + 7, dk: d, dv: d, causal: true, posQ, posK };
+    const [q, k, v, dO] = [rand([4, n, d], 31), rand([2, n + 7, d], 32), rand([2, n + 7, d], 33), rand([4, n, d], 34)] as tf.Tensor3D[];
+    const flat = async (t: tf.Tensor | undefined): Promise<Float64Array> => Float64Array.from(await t!.data());
+    const [qa, ka, va, da] = await Promise.all([q, k, v, dO].map(flat));
+    const opts = { causal: true, block: 8, groups: 2 };
+    const { o, lse } = saForward(q!, k!, v!, posQ, posK, opts);
+    const gr = saBackward(q!, k!, v!, o, lse, dO!, posQ, posK, opts);
+    const ref = naiveSaBackward(s, qa!, ka!, va!, da!);
+    const rel = (got: Float32Array, want: Float64Array): number => {
+      let e = 0;
+      let m = 0;
+      want.forEach((w, i) => ((e = Math.max(e, Math.abs(got[i]! - w))), (m = Math.max(m, Math.abs(w)))));
+      return e / m;
+    };
+    expect(rel((await o.data()) as Float32Array, naiveSaForward(s, qa!, ka!, va!))).toBeLessThan(1e-5);
+    expect(rel((await gr.dq.data()) as Float32Array, ref.dq)).toBeLessThan(1e-5);
+    expect(rel((await gr.dk.data()) as Float32Array, ref.dk)).toBeLessThan(1e-5);
+    expect(rel((await gr.dv.data()) as Float32Array, ref.dv)).toBeLessThan(1e-5);
+  });
+});
