@@ -11,7 +11,10 @@
 // for send_recv). So a send that depends on a received value inherits its delay (LASP-1's chain adds up),
 // and a collective started before a long compute step and waited after it costs nothing (overlap).
 // The stamps live in a SharedArrayBuffer per group (`board`), written before the transport's own
-// publish (whose Atomics store/notify orders them for the readers).
+// publish (whose Atomics store/notify orders them for the readers). Group collectives match stamps by the
+// group's sequence number (every rank posts them in the same order); point-to-point transfers by channel:
+// the k-th receive from rank q reads the stamp of q's k-th send to this rank (edge ranks of a chain post
+// fewer of them, so the group sequence would pair a receive with the wrong collective).
 import { collectiveTime } from "../../compiler/cost/simulate-comm.ts";
 import type { HardwareProfile } from "../../compiler/cost/hardware/profile.ts";
 import { CommError, type CollectiveKind, type CommHandle, type Communicator } from "./communicator.ts";
@@ -28,10 +31,18 @@ export interface LinkEmulation {
 
 /** Collectives a group may have in flight before its stamps are overwritten (ranks never drift that far apart). */
 export const BOARD_SLOTS = 4096;
+/** Sends one channel (rank -> rank) may have in flight before their stamps are overwritten. */
+export const P2P_SLOTS = 256;
 
-/** A group's stamp board: per slot and group rank, [sequence number + 1, arrival time in ms]. */
+/** Float64 entries of a group's board: group collectives, then point-to-point channels. */
+const boardLength = (groupSize: number): number => BOARD_SLOTS * groupSize * 2 + groupSize * groupSize * P2P_SLOTS * 2;
+
+/**
+ * A group's stamp board: per slot and group rank, [sequence number + 1, arrival time in ms]; then per
+ * channel (from, to) and slot, [send number + 1, arrival time in ms].
+ */
 export function createBoard(groupSize: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(BOARD_SLOTS * groupSize * 2 * 8);
+  return new SharedArrayBuffer(boardLength(groupSize) * 8);
 }
 
 /** Nodes a group of world ranks spans when ranks fill nodes `perNode` at a time in world order. */
@@ -52,6 +63,9 @@ function sleepUntil(t: number): void {
 
 export class EmulatedLinkCommunicator implements Communicator {
   private seq = 0;
+  /** point-to-point: sends to / receives from each group rank so far */
+  private readonly sent: number[];
+  private readonly received: number[];
   private readonly board: Float64Array;
   private readonly nodes: number;
 
@@ -63,7 +77,9 @@ export class EmulatedLinkCommunicator implements Communicator {
   ) {
     this.board = new Float64Array(board);
     this.nodes = nodesSpanned(members, link.perNode);
-    if (this.board.length !== BOARD_SLOTS * inner.size * 2) throw new Error(`link emulation: the ${inner.name} board is for another group size`);
+    if (this.board.length !== boardLength(inner.size)) throw new Error(`link emulation: the ${inner.name} board is for another group size`);
+    this.sent = new Array<number>(inner.size).fill(0);
+    this.received = new Array<number>(inner.size).fill(0);
   }
 
   get rank(): number {
@@ -105,15 +121,24 @@ export class EmulatedLinkCommunicator implements Communicator {
   }
 
   private wrap<T>(h: CommHandle<T>, seq: number, from: readonly number[]): CommHandle<T> {
+    return this.after(h, () => this.hold(seq, from, h.label));
+  }
+
+  private after<T>(h: CommHandle<T>, hold: () => void): CommHandle<T> {
     return {
       kind: h.kind,
       label: h.label,
       wait: async () => {
         const r = await h.wait();
-        this.hold(seq, from, h.label);
+        hold();
         return r;
       },
     };
+  }
+
+  /** Board index of the stamp of the k-th send on channel from -> to. */
+  private channelAt(from: number, to: number, k: number): number {
+    return BOARD_SLOTS * this.size * 2 + ((from * this.size + to) * P2P_SLOTS + (k % P2P_SLOTS)) * 2;
   }
 
   private all(): number[] {
@@ -145,8 +170,22 @@ export class EmulatedLinkCommunicator implements Communicator {
 
   startSendRecv(data: Float32Array | null, to: number | null, from: number | null, recvCount: number, label: string): CommHandle {
     // the stamp is the arrival time of what this rank sends; the receiver waits for its sender's stamp
-    const seq = this.stamp("send_recv", 4 * (to === null || data === null ? 0 : data.length));
-    return this.wrap(this.inner.startSendRecv(data, to, from, recvCount, label), seq, from === null ? [] : [from]);
+    if (to !== null && to !== this.rank && this.size > 1) {
+      const k = this.sent[to]!++;
+      const at = this.channelAt(this.rank, to, k);
+      this.board[at] = k + 1;
+      this.board[at + 1] = nowMs() + 1000 * this.cost("send_recv", 4 * (data === null ? 0 : data.length));
+    }
+    const h = this.inner.startSendRecv(data, to, from, recvCount, label);
+    if (from === null || from === this.rank || this.size <= 1) return h;
+    const k = this.received[from]!++;
+    return this.after(h, () => {
+      // the transport has delivered the data, so the sender's stamp (written before it published) is there
+      const at = this.channelAt(from, this.rank, k);
+      if (this.board[at] !== k + 1)
+        throw new CommError(`${this.name}: link emulation lost rank ${from}'s stamp for send #${k} (more than ${P2P_SLOTS} in flight)`, this.rank, label);
+      sleepUntil(this.board[at + 1]!);
+    });
   }
 
   async barrier(label: string): Promise<void> {

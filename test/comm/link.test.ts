@@ -31,6 +31,11 @@ describe("link emulation", () => {
     expect((res[1]!.chainDone - t0) / 1000).toBeGreaterThanOrEqual(hop * 0.99);
     expect((res[2]!.chainDone - t0) / 1000).toBeGreaterThanOrEqual(2 * hop * 0.99);
     expect(res[2]!.chainValue).toBe(0 + 1); // rank 0 sent 0, rank 1 forwarded 0 + 1
+    // one-sided chain (rank 0 only sends, rank 2 only receives): rank r has its input r x (compute + hop)
+    // after the start, each receive paired with its own sender's stamp
+    const t1 = Math.min(...res.map((r) => r.oneSidedStart));
+    for (const r of res.slice(1))
+      expect((r.oneSidedDone - t1) / 1000, `rank ${r.rank} one-sided`).toBeGreaterThanOrEqual(r.rank * (2 * ag / 4 + hop) * 0.99);
   });
 
   it("without --link the same module runs at memory speed", async () => {

@@ -13,6 +13,9 @@ export interface LinkResult {
   chainDone: number;
   chainValue: number;
   bytes: number;
+  /** LASP-1 style chain (one-sided calls, edge ranks post fewer): epoch ms when this rank had its input */
+  oneSidedStart: number;
+  oneSidedDone: number;
 }
 
 const now = (): number => performance.now() / 1000;
@@ -52,5 +55,13 @@ export async function rankMain(ctx: RankContext, args: { compute: number }): Pro
     }
   }
   const b = c.bytesReceived();
-  return { rank: ctx.rank, immediate, afterCompute, chainStart, chainDone, chainValue: value, bytes: b.all_gather + b.send_recv };
+  // as LASP-1's plan runs it: a blocking receive from r-1 (no call on rank 0), compute, then a send to r+1
+  // (no call on the last rank); the ranks' sequences of calls differ in length
+  await c.barrier("one-sided");
+  const oneSidedStart = epoch();
+  if (ctx.rank > 0) await c.startSendRecv(null, null, ctx.rank - 1, 1, "one-sided").wait();
+  const oneSidedDone = epoch();
+  busy(args.compute / 4);
+  if (ctx.rank < c.size - 1) await c.startSendRecv(new Float32Array([1]), ctx.rank + 1, null, 0, "one-sided").wait();
+  return { rank: ctx.rank, immediate, afterCompute, chainStart, chainDone, chainValue: value, bytes: b.all_gather + b.send_recv, oneSidedStart, oneSidedDone };
 }
