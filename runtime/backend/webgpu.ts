@@ -173,7 +173,8 @@ export async function startWebGPU(opts: WebGPUOptions = {}): Promise<WebGPUStart
   if (matmul === "tiled") (await import("./wgsl/matmul-tiled.ts")).installTiledMatmul();
   if ((opts.fused ?? process.env["LASP_WEBGPU_FUSED"] !== "0") === true) {
     const { runScanBlocks } = await import("./wgsl/scan.ts");
-    setGpuKernels({ backend: "webgpu", scanBlocks: runScanBlocks });
+    const { runTileAttend } = await import("./wgsl/tile.ts");
+    setGpuKernels({ backend: "webgpu", scanBlocks: runScanBlocks, tileAttend: runTileAttend });
   }
   started = { info: opened.info, device: opened.device };
   return opened;

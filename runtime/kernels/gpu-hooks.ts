@@ -12,6 +12,12 @@ export interface GpuKernels {
    * none: out[j] = exp(logA[j-1]) out[j-1] + s[j-1] forward (out[0] = 0), mirrored in reverse.
    */
   scanBlocks(states: tf.Tensor, logA: tf.Tensor | null, R: number, J: number, reverse: boolean): tf.Tensor;
+  /**
+   * diag.ts's masked decayed tile product without the [X, b, b] scores: a, b [X, b, da], cv [X, b, dc],
+   * c [X, b, 1] cumulative log-decay or null: out[i] = sum_j w(i, j) (a_i . b_j) cv_j over j <= i (lower,
+   * w = exp(min(c_i - c_j, 0))) or j >= i (upper, w = exp(min(c_j - c_i, 0))).
+   */
+  tileAttend(a: tf.Tensor, b: tf.Tensor, cv: tf.Tensor, c: tf.Tensor | null, upper: boolean): tf.Tensor;
 }
 
 let installed: GpuKernels | null = null;

@@ -8,6 +8,7 @@ import { startWebGPU, stopWebGPU } from "../../runtime/backend/webgpu.ts";
 import { gpuKernelCalls } from "../../runtime/kernels/gpu-hooks.ts";
 import { prefixFold, suffixFold } from "../../runtime/kernels/linear/fold.ts";
 import { runScanBlocks, scanDispatch } from "../../runtime/backend/wgsl/scan.ts";
+import { runTileAttend, tileDispatch } from "../../runtime/backend/wgsl/tile.ts";
 import { makeCase, oracle, simulateLasp2Async, worst, type Variant } from "../kernels/linear-harness.ts";
 import { saBackward, saForward } from "../../runtime/kernels/softmax-attention.ts";
 import { naiveSaBackward, naiveSaForward, type NaiveSaShape } from "../oracle/softmax-attention.ts";
@@ -54,6 +55,45 @@ describe.skipIf(!start.ok)(`webgpu on a software device ${start.ok ? `(${start.i
         expect(scale).toBeGreaterThan(0.5);
         expect(err / scale).toBeLessThan(1e-6);
       });
+
+  for (const decay of [false, true])
+    for (const upper of [false, true])
+      it(`tile product, ${upper ? "upper" : "lower"}${decay ? ", decayed" : ""}: a float64 loop (X 3, b 37 over 16-row tiles, da 5, dc 19)`, async () => {
+        const [X, b, da, dc] = [3, 37, 5, 19];
+        const a = rand([X, b, da], 41);
+        const bm = rand([X, b, da], 42);
+        const cv = rand([X, b, dc], 43);
+        // cumulative log-decay from the block start: non-increasing
+        const c = decay ? tf.cumsum(rand([X, b, 1], 44, -0.3, 0), 1) : null;
+        const got = await runTileAttend(a, bm, cv, c, upper).data();
+        const [A, B, V] = await Promise.all([a.data(), bm.data(), cv.data()]);
+        const C = c === null ? null : await c.data();
+        let err = 0;
+        let scale = 0;
+        for (let x = 0; x < X; x++)
+          for (let i = 0; i < b; i++)
+            for (let e = 0; e < dc; e++) {
+              let want = 0;
+              for (let j = 0; j < b; j++) {
+                if (upper ? j < i : j > i) continue;
+                let dot = 0;
+                for (let d = 0; d < da; d++) dot += A[(x * b + i) * da + d]! * B[(x * b + j) * da + d]!;
+                const w = C === null ? 1 : Math.exp(Math.min(upper ? C[x * b + j]! - C[x * b + i]! : C[x * b + i]! - C[x * b + j]!, 0));
+                want += w * dot * V[(x * b + j) * dc + e]!;
+              }
+              err = Math.max(err, Math.abs(got[(x * b + i) * dc + e]! - want));
+              scale = Math.max(scale, Math.abs(want));
+            }
+        expect(scale).toBeGreaterThan(1);
+        expect(err / scale).toBeLessThan(1e-5);
+        expect(tileDispatch(70000, 37)).toEqual([3, 65535, 2]);
+      });
+
+  it("linear attention with decay, N 150 over 2 ranks, block 40 (tiles cross 16-row boundaries): the float64 oracle", async () => {
+    const c = makeCase(2, 150, 7, 5, "decay", 23);
+    const errs = worst(await simulateLasp2Async(c, 2, "contiguous", 40), oracle(c));
+    for (const [k, e] of Object.entries(errs)) expect(e, k).toBeLessThan(1e-4);
+  });
 
   for (const variant of ["none", "decay", "gated", "gated+decay", "bidir"] as Variant[])
     it(`linear attention ${variant}, N 37 over 3 ranks zigzag, block 4: the float64 oracle, through the fused scan`, async () => {

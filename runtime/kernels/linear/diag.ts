@@ -4,6 +4,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { matMul, simdMatMulActive } from "../simd/matmul.ts";
 import { mulRows } from "../simd/scan.ts";
+import { gpuKernels } from "../gpu-hooks.ts";
 import type { BlockGrid } from "./blocks.ts";
 import type { Tensor } from "./types.ts";
 
@@ -70,8 +71,16 @@ function tile(q: Tensor, k: Tensor, c: Tensor | null, fixed: FixedTile | null): 
   return { a, e, perDim: true };
 }
 
+/** The fused GPU tile product when one is installed and the decay is scalar per token (or absent). */
+function gpuTile(c: Tensor | null) {
+  const gpu = gpuKernels();
+  return gpu !== null && (c === null || c.shape[2] === 1) ? gpu : null;
+}
+
 /** Diagonal-tile output [X, b, dv] of blocks q, k [X, b, dk], v [X, b, dv]. */
 export function diagForward(q: Tensor, k: Tensor, v: Tensor, c: Tensor | null, fixed: FixedTile | null = null): Tensor {
+  const gpu = gpuTile(c);
+  if (gpu !== null) return gpu.tileAttend(q, k, v, c, false);
   return matMul(tile(q, k, c, fixed).a, v, false, false, { tri: "aLower" });
 }
 
@@ -84,6 +93,9 @@ export function diagBackward(
   dO: Tensor,
   fixed: FixedTile | null = null,
 ): { dq: Tensor; dk: Tensor; dv: Tensor } {
+  const gpu = gpuTile(c);
+  if (gpu !== null)
+    return { dq: gpu.tileAttend(dO, v, k, c, false), dk: gpu.tileAttend(v, dO, q, c, true), dv: gpu.tileAttend(k, q, dO, c, true) };
   const t = tile(q, k, c, fixed);
   const dov = matMul(dO, v, false, true, LOWER); // [X, r, s] = dO_r . v_s (only r >= s is used)
   const dv = matMul(t.a, dO, true, false, { tri: t.perDim ? "none" : "aUpper" });
