@@ -14,7 +14,7 @@ import { blockSweep, dispatchCost, tileSweep } from "./tune.ts";
 interface Args {
   budgetS: number;
   quick: boolean;
-  only: "all" | "matmul" | "probe" | "tune";
+  only: "all" | "matmul" | "probe" | "tune" | "linear";
   out: string;
   label: string;
   peak: number | null;
@@ -89,6 +89,12 @@ async function main(): Promise<void> {
     await section("dispatch", () => dispatchCost(args.quick ? 50 : 2000));
     await section("tile-sweep", () => tileSweep(args.quick ? [128] : [2048, 4096, 8192], peak, args.quick ? 3 : 200));
     await section("linear-speed", () => args.quick ? blockSweep(256, [64, 128], 4, 32) : blockSweep(65536, [64, 128, 256, 512], 16, 64));
+  } else if (args.only === "linear") {
+    // the attention kernels alone (RUN_MODE=fused runs this with LASP_WEBGPU_FUSED=0 and =1)
+    await section("linear-check", linearCorrectness);
+    await section("softmax-check", softmaxCorrectness);
+    await section("linear-speed", () => linearSpeed(args.quick ? [512] : [16384, 65536, 131072], args.quick ? 4 : 16, args.quick ? 32 : 64, 128));
+    await section("linear-speed", () => (args.quick ? blockSweep(256, [64, 128], 4, 32) : blockSweep(65536, [64, 128, 256, 512], 16, 64)));
   } else if (args.only !== "probe") {
     await section("matmul-check", () => matmulCorrectness(args.quick));
     const sizes = args.quick ? [128] : [1024, 2048, 4096, 8192];

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # GPU check on the lent machine (device tool, repo root, carry=bench/gpu/carry): unpacks node + Dawn,
-# installs the Vulkan loader, finds the NVIDIA ICD, probes, runs check.mjs (RUN_MODE=tune: tune.ts;
+# installs the Vulkan loader, finds the NVIDIA ICD, probes, runs check.mjs (RUN_MODE=tune: tune.ts; RUN_MODE=fused:
+# the attention kernels with the fused WGSL kernels off, then on;
 # RUN_MODE=methods: methods.mjs, lasp2 vs lasp1 vs ring through plan + executor, < 4.5 min); < 6 min.
 # Locally (lavapipe): SKIP_DEBS=1 VK_DRIVER_FILES=<icd.json> LD_LIBRARY_PATH=<loader dir> bench/gpu/run.sh
 set -u
@@ -77,6 +78,16 @@ if [ "${RUN_MODE:-check}" = tune ]; then
   exit 0
 fi
 
+if [ "${RUN_MODE:-check}" = fused ]; then
+  # the fused WGSL attention kernels (block-state scan, diagonal tile) against tfjs ops, same shapes, one run
+  for fused in 0 1; do
+    echo "== linear kernels, LASP_WEBGPU_FUSED=$fused, $(($(date +%s) - T0)) s in"
+    LASP_WEBGPU_FUSED=$fused timeout 170 ./node check.mjs --only linear --budget-s 150 --out "$OUT" --label "fused$fused" ${CHECK_ARGS:-}
+    echo "exit $?"
+  done
+  echo "== done in $(($(date +%s) - T0)) s"
+  exit 0
+fi
 if [ "${RUN_MODE:-check}" = methods ]; then
   # no new plan starts after METHODS_BUDGET_S; the whole step ends by METHODS_TIMEOUT_S (progress lines
   # carry each plan's step times, so a cut-off run still shows what finished)

@@ -30,7 +30,7 @@ export interface WebGPUOptions {
   facts?: (dawnDir: string | null) => GpuFacts;
   /** BatchMatMul kernel: the tiled WGSL one (wgsl/matmul-tiled.ts) or tfjs's; default LASP_WEBGPU_MATMUL or "tiled". */
   matmul?: "tiled" | "tfjs";
-  /** Fused WGSL attention kernels (wgsl/scan.ts, ...); default on unless LASP_WEBGPU_FUSED=0. */
+  /** Fused WGSL attention kernels (wgsl/scan.ts, wgsl/tile.ts); default on unless LASP_WEBGPU_FUSED=0. */
   fused?: boolean;
 }
 
@@ -171,11 +171,10 @@ export async function startWebGPU(opts: WebGPUOptions = {}): Promise<WebGPUStart
   await registerTfjsBackend(opened.device, opened.info);
   const matmul = opts.matmul ?? (process.env["LASP_WEBGPU_MATMUL"] === "tfjs" ? "tfjs" : "tiled");
   if (matmul === "tiled") (await import("./wgsl/matmul-tiled.ts")).installTiledMatmul();
-  if ((opts.fused ?? process.env["LASP_WEBGPU_FUSED"] !== "0") === true) {
-    const { runScanBlocks } = await import("./wgsl/scan.ts");
-    const { runTileAttend } = await import("./wgsl/tile.ts");
-    setGpuKernels({ backend: "webgpu", scanBlocks: runScanBlocks, tileAttend: runTileAttend });
-  }
+  const { runScanBlocks } = await import("./wgsl/scan.ts");
+  const { runTileAttend } = await import("./wgsl/tile.ts");
+  const fused = opts.fused ?? process.env["LASP_WEBGPU_FUSED"] !== "0";
+  setGpuKernels({ backend: "webgpu", fused, scanBlocks: runScanBlocks, tileAttend: runTileAttend });
   started = { info: opened.info, device: opened.device };
   return opened;
 }

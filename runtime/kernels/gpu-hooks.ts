@@ -8,6 +8,11 @@ export interface GpuKernels {
   /** the backend these kernels run on (tf.getBackend() name) */
   readonly backend: string;
   /**
+   * whether the attention kernels take the fused paths (block scan, tile); false (LASP_WEBGPU_FUSED=0)
+   * keeps tfjs ops there, for comparison. Token cumsums use scanBlocks either way (a correctness fix).
+   */
+  readonly fused: boolean;
+  /**
    * blocks.ts blockScan on [R*J, dk, dv] states with per-item log-decays logA [R*J, gd] (gd 1 or dk) or
    * none: out[j] = exp(logA[j-1]) out[j-1] + s[j-1] forward (out[0] = 0), mirrored in reverse.
    */
@@ -27,9 +32,9 @@ export function setGpuKernels(k: GpuKernels | null): void {
   installed = k;
 }
 
-/** The fused kernels for the active backend, or null. */
-export function gpuKernels(): GpuKernels | null {
-  if (installed === null || tf.getBackend() !== installed.backend) return null;
+/** The GPU kernels for the active backend, or null; `fusedOnly`: null too when the fused paths are off. */
+export function gpuKernels(fusedOnly = true): GpuKernels | null {
+  if (installed === null || tf.getBackend() !== installed.backend || (fusedOnly && !installed.fused)) return null;
   calls++;
   return installed;
 }

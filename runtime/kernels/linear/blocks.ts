@@ -5,7 +5,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { simdMatMulActive } from "../simd/matmul.ts";
 import { scanBlocks } from "../simd/scan.ts";
 import { gpuKernels } from "../gpu-hooks.ts";
-import { cumLog, totalLog } from "./decay.ts";
+import { cumLog, cumsumTokens, totalLog } from "./decay.ts";
 import { prefixFold, suffixFold, type ChunkMap } from "./fold.ts";
 import type { Tensor } from "./types.ts";
 
@@ -81,7 +81,7 @@ export function blockScan(states: Tensor, c: Tensor | null, gr: BlockGrid, rever
   if (gpu !== null) return gpu.scanBlocks(states, c === null ? null : totalLog(c), bh, nb, reverse);
   if (c === null) {
     const flat = tf.reshape(states, [bh, nb, dk * dv]);
-    return tf.reshape(tf.cumsum(flat, 1, true, reverse), [bh * nb, dk, dv]);
+    return tf.reshape(cumsumTokens(flat, true, reverse), [bh * nb, dk, dv]);
   }
   const zero = tf.zeros([bh, dk, dv]);
   const maps = blockMaps(states, c, gr);

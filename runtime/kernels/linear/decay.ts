@@ -33,7 +33,7 @@ export function sliceTokens(x: Tensor, off: number, len: number): Tensor {
  * there.
  */
 export function cumsumTokens(x: Tensor, exclusive: boolean, reverse: boolean): Tensor {
-  const gpu = gpuKernels();
+  const gpu = gpuKernels(false);
   if (gpu === null) return tf.cumsum(x, 1, exclusive, reverse);
   const [X, L, d] = x.shape as [number, number, number];
   const ex = tf.reshape(gpu.scanBlocks(tf.reshape(x, [X * L, 1, d]), null, X, L, reverse), [X, L, d]);
