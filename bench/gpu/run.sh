@@ -3,7 +3,7 @@
 # installs the Vulkan loader, finds the NVIDIA ICD, probes, runs check.mjs (RUN_MODE=tune: tune.ts; RUN_MODE=fused:
 # the attention kernels with the fused WGSL kernels off, then on;
 # RUN_MODE=methods: methods.mjs, lasp2 vs lasp1 vs ring through plan + executor, < 4.5 min); < 6 min.
-# Locally (lavapipe): SKIP_DEBS=1 VK_DRIVER_FILES=<icd.json> LD_LIBRARY_PATH=<loader dir> bench/gpu/run.sh
+# Locally (lavapipe): LASP_WEBGPU_SOFTWARE=1 SKIP_DEBS=1 VK_DRIVER_FILES=<icd.json> LD_LIBRARY_PATH=<loader dir> bench/gpu/run.sh
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 C=$HERE/carry
