@@ -74,7 +74,9 @@ async function benchPlan(ctx: RankContext, plan: Plan, job: BenchJob, index: num
   try {
     const global = planDataSource(plan).next(0);
     const local = localBatch(plan, model.info, ctx.dp.rank, global);
-    const opts = { checkFinite: false, recordTimeline: false, lossScale: lossScale(global) };
+    // LASP_BENCH_TIMELINE=DIR: each rank writes the per-step timeline of its last timed step there
+    const timelineDir = process.env["LASP_BENCH_TIMELINE"];
+    const opts = { checkFinite: false, recordTimeline: timelineDir !== undefined, lossScale: lossScale(global) };
     const steps: RankStep[] = [];
     let bytes: GroupBytes | null = null;
     let reps = reps0;
@@ -84,6 +86,8 @@ async function benchPlan(ctx: RankContext, plan: Plan, job: BenchJob, index: num
       if (k < warmup) continue;
       steps.push({ stepSeconds: r.stepSeconds, computeSeconds: r.computeSeconds, commWaitSeconds: r.commWaitSeconds });
       bytes = r.bytes;
+      if (timelineDir !== undefined && r.timeline !== null)
+        writeFileSync(join(timelineDir, `plan-${index}-rank-${ctx.rank}.json`), JSON.stringify({ seq: plan.spec.train.seq, method: plan.spec.parallel, events: r.timeline }));
       if (steps.length === 1 && (await maxOverRanks(ctx, r.stepSeconds, `bench.${index}.slow`)) > job.slowStepSeconds) reps = 1;
     }
     return { steps, bytes, predicted };
