@@ -30,7 +30,7 @@ export interface WebGPUOptions {
   facts?: (dawnDir: string | null) => GpuFacts;
   /** BatchMatMul kernel: the tiled WGSL one (wgsl/matmul-tiled.ts) or tfjs's; default LASP_WEBGPU_MATMUL or "tiled". */
   matmul?: "tiled" | "tfjs";
-  /** Fused WGSL attention kernels (wgsl/scan.ts, wgsl/tile.ts); default on unless LASP_WEBGPU_FUSED=0. */
+  /** Fused WGSL attention kernels (wgsl/scan.ts, tile.ts, softmax.ts); default on unless LASP_WEBGPU_FUSED=0. */
   fused?: boolean;
 }
 
@@ -173,8 +173,16 @@ export async function startWebGPU(opts: WebGPUOptions = {}): Promise<WebGPUStart
   if (matmul === "tiled") (await import("./wgsl/matmul-tiled.ts")).installTiledMatmul();
   const { runScanBlocks } = await import("./wgsl/scan.ts");
   const { runTileAttend } = await import("./wgsl/tile.ts");
+  const { runSaForward, runSaBackward } = await import("./wgsl/softmax.ts");
   const fused = opts.fused ?? process.env["LASP_WEBGPU_FUSED"] !== "0";
-  setGpuKernels({ backend: "webgpu", fused, scanBlocks: runScanBlocks, tileAttend: runTileAttend });
+  setGpuKernels({
+    backend: "webgpu",
+    fused,
+    scanBlocks: runScanBlocks,
+    tileAttend: runTileAttend,
+    saForward: runSaForward,
+    saBackward: runSaBackward,
+  });
   started = { info: opened.info, device: opened.device };
   return opened;
 }

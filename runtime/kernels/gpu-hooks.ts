@@ -4,6 +4,19 @@
 // or the active backend is another one.
 import * as tf from "@tensorflow/tfjs-core";
 
+/** Shapes of one softmax-attention call (softmax-common.ts saDims plus the mask kind). */
+export interface SaGpuShape {
+  readonly bh: number;
+  readonly bhkv: number;
+  readonly groups: number;
+  readonly cq: number;
+  readonly ck: number;
+  readonly dk: number;
+  readonly dv: number;
+  readonly scale: number;
+  readonly causal: boolean;
+}
+
 export interface GpuKernels {
   /** the backend these kernels run on (tf.getBackend() name) */
   readonly backend: string;
@@ -23,6 +36,20 @@ export interface GpuKernels {
    * w = exp(min(c_i - c_j, 0))) or j >= i (upper, w = exp(min(c_j - c_i, 0))).
    */
   tileAttend(a: tf.Tensor, b: tf.Tensor, cv: tf.Tensor, c: tf.Tensor | null, upper: boolean): tf.Tensor;
+  /** saForward in one dispatch; posQ, posK int32 [Cq], [Ck] */
+  saForward(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, posQ: tf.Tensor, posK: tf.Tensor, s: SaGpuShape): { o: tf.Tensor3D; lse: tf.Tensor2D };
+  /** saBackward in two dispatches (dq; dk and dv) */
+  saBackward(
+    q: tf.Tensor,
+    k: tf.Tensor,
+    v: tf.Tensor,
+    o: tf.Tensor,
+    lse: tf.Tensor,
+    dO: tf.Tensor,
+    posQ: tf.Tensor,
+    posK: tf.Tensor,
+    s: SaGpuShape,
+  ): { dq: tf.Tensor3D; dk: tf.Tensor3D; dv: tf.Tensor3D };
 }
 
 let installed: GpuKernels | null = null;

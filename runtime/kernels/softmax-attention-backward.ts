@@ -5,6 +5,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { matMul } from "./simd/matmul.ts";
 import { qRows, saDims, type SaOptions } from "./softmax-common.ts";
 import { blockMask } from "./softmax-mask.ts";
+import { gpuKernels } from "./gpu-hooks.ts";
 
 export interface SaGrads {
   readonly dq: tf.Tensor3D;
@@ -39,6 +40,9 @@ export function saBackward(
   opts: SaOptions,
 ): SaGrads {
   const d = saDims(q, k, v, posQ, posK, opts);
+  const gpu = gpuKernels();
+  if (gpu !== null && d.cq > 0 && d.ck > 0)
+    return tf.tidy(() => gpu.saBackward(q, k, v, o, lse, dO, tf.tensor1d(posQ, "int32"), tf.tensor1d(posK, "int32"), { ...d, causal: opts.causal }));
   const nk = Math.ceil(d.ck / d.block);
   const dkAcc: (tf.Tensor3D | null)[] = new Array<tf.Tensor3D | null>(nk).fill(null);
   const dvAcc: (tf.Tensor3D | null)[] = new Array<tf.Tensor3D | null>(nk).fill(null);

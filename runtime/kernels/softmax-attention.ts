@@ -6,6 +6,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { matMul } from "./simd/matmul.ts";
 import { qRows, saDims, type SaOptions, type SaPartial } from "./softmax-common.ts";
 import { blockMask, SA_EMPTY_LSE } from "./softmax-mask.ts";
+import { gpuKernels } from "./gpu-hooks.ts";
 
 export { saBackward, type SaGrads } from "./softmax-attention-backward.ts";
 export { SA_EMPTY_LSE } from "./softmax-mask.ts";
@@ -34,6 +35,9 @@ export function saForward(
   opts: SaOptions,
 ): SaPartial {
   const d = saDims(q, k, v, posQ, posK, opts);
+  const gpu = gpuKernels();
+  if (gpu !== null && d.cq > 0 && d.ck > 0)
+    return tf.tidy(() => gpu.saForward(q, k, v, tf.tensor1d(posQ, "int32"), tf.tensor1d(posK, "int32"), { ...d, causal: opts.causal }));
   return tf.tidy(() => {
     const qg = tf.reshape(q, [d.bhkv, d.groups, d.cq, d.dk]) as tf.Tensor4D;
     const oBlocks: tf.Tensor4D[] = [];

@@ -104,27 +104,54 @@ describe.skipIf(!start.ok)(`webgpu on a software device ${start.ok ? `(${start.i
       if (variant !== "bidir") expect(gpuKernelCalls()).toBeGreaterThan(before);
     });
 
-  it("softmax attention, causal GQA (4 heads over 2 kv heads), N 29 off a 7-token offset, block 8: the float64 oracle", async () => {
-    const [n, d] = [29, 6];
-    const posQ = Int32Array.from({ length: n }, (_, i) => 7 + i);
-    const posK = Int32Array.from({ length: n + 7 }, (_, i) => i);
-    const s: NaiveSaShape = { bh: 4, groups: 2, cq: n, ck: n + 7, dk: d, dv: d, causal: true, posQ, posK };
-    const [q, k, v, dO] = [rand([4, n, d], 31), rand([2, n + 7, d], 32), rand([2, n + 7, d], 33), rand([4, n, d], 34)] as tf.Tensor3D[];
-    const flat = async (t: tf.Tensor | undefined): Promise<Float64Array> => Float64Array.from(await t!.data());
-    const [qa, ka, va, da] = await Promise.all([q, k, v, dO].map(flat));
-    const opts = { causal: true, block: 8, groups: 2 };
-    const { o, lse } = saForward(q!, k!, v!, posQ, posK, opts);
-    const gr = saBackward(q!, k!, v!, o, lse, dO!, posQ, posK, opts);
-    const ref = naiveSaBackward(s, qa!, ka!, va!, da!);
-    const rel = (got: Float32Array, want: Float64Array): number => {
-      let e = 0;
-      let m = 0;
-      want.forEach((w, i) => ((e = Math.max(e, Math.abs(got[i]! - w))), (m = Math.max(m, Math.abs(w)))));
-      return e / m;
-    };
-    expect(rel((await o.data()) as Float32Array, naiveSaForward(s, qa!, ka!, va!))).toBeLessThan(1e-5);
-    expect(rel((await gr.dq.data()) as Float32Array, ref.dq)).toBeLessThan(1e-5);
-    expect(rel((await gr.dk.data()) as Float32Array, ref.dk)).toBeLessThan(1e-5);
-    expect(rel((await gr.dv.data()) as Float32Array, ref.dv)).toBeLessThan(1e-5);
-  });
+  const saCases = [
+    { name: "causal GQA 4 heads over 2, 29 queries after 7 earlier keys, d 6", bh: 4, groups: 2, cq: 29, ck: 36, dk: 6, dv: 6, causal: true, qOff: 7, kOff: 0 },
+    { name: "bidirectional, 3 heads, 21 queries x 17 keys, dk 40, dv 24", bh: 3, groups: 1, cq: 21, ck: 17, dk: 40, dv: 24, causal: false, qOff: 0, kOff: 0 },
+    { name: "causal, 3 query heads on 1 kv head, the first 5 queries see no key", bh: 3, groups: 3, cq: 19, ck: 23, dk: 8, dv: 5, causal: true, qOff: 0, kOff: 5 },
+  ];
+  for (const c of saCases)
+    it(`softmax attention, ${c.name}: the float64 oracle, through the fused kernels`, async () => {
+      const before = gpuKernelCalls();
+      const posQ = Int32Array.from({ length: c.cq }, (_, i) => c.qOff + i);
+      const posK = Int32Array.from({ length: c.ck }, (_, i) => c.kOff + i);
+      const s: NaiveSaShape = { bh: c.bh, groups: c.groups, cq: c.cq, ck: c.ck, dk: c.dk, dv: c.dv, causal: c.causal, posQ, posK };
+      const bhkv = c.bh / c.groups;
+      const [q, k, v, dO] = [rand([c.bh, c.cq, c.dk], 31), rand([bhkv, c.ck, c.dk], 32), rand([bhkv, c.ck, c.dv], 33), rand([c.bh, c.cq, c.dv], 34)] as tf.Tensor3D[];
+      const flat = async (t: tf.Tensor | undefined): Promise<Float64Array> => Float64Array.from(await t!.data());
+      const [qa, ka, va, da] = await Promise.all([q, k, v, dO].map(flat));
+      const opts = { causal: c.causal, block: 8, groups: c.groups };
+      const { o, lse } = saForward(q!, k!, v!, posQ, posK, opts);
+      const gr = saBackward(q!, k!, v!, o, lse, dO!, posQ, posK, opts);
+      expect(gpuKernelCalls()).toBeGreaterThanOrEqual(before + 2);
+      const ref = naiveSaBackward(s, qa!, ka!, va!, da!);
+      const rel = (got: ArrayLike<number>, want: Float64Array): number => {
+        let e = 0;
+        let m = 0;
+        want.forEach((w, i) => ((e = Math.max(e, Math.abs(got[i]! - w))), (m = Math.max(m, Math.abs(w)))));
+        return e / m;
+      };
+      expect(rel(await o.data(), naiveSaForward(s, qa!, ka!, va!)), "o").toBeLessThan(1e-5);
+      expect(rel(await gr.dq.data(), ref.dq), "dq").toBeLessThan(1e-5);
+      expect(rel(await gr.dk.data(), ref.dk), "dk").toBeLessThan(1e-5);
+      expect(rel(await gr.dv.data(), ref.dv), "dv").toBeLessThan(1e-5);
+      // lse: float64 log-sum-exp of the visible scaled scores; a row that sees no key stays at SA_EMPTY_LSE
+      const got = await lse.data();
+      const scale = 1 / Math.sqrt(c.dk);
+      for (let h = 0; h < c.bh; h++)
+        for (let i = 0; i < c.cq; i++) {
+          const sc: number[] = [];
+          for (let j = 0; j < c.ck; j++) {
+            if (c.causal && posK[j]! > posQ[i]!) continue;
+            let dot = 0;
+            for (let e = 0; e < c.dk; e++) dot += qa![(h * c.cq + i) * c.dk + e]! * ka![(Math.floor(h / c.groups) * c.ck + j) * c.dk + e]!;
+            sc.push(dot * scale);
+          }
+          const g = got[h * c.cq + i]!;
+          if (sc.length === 0) expect(g).toBeLessThan(-1e29);
+          else {
+            const mx = Math.max(...sc);
+            expect(Math.abs(g - (mx + Math.log(sc.reduce((a, x) => a + Math.exp(x - mx), 0))))).toBeLessThan(1e-4);
+          }
+        }
+    });
 });
