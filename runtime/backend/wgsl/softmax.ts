@@ -33,11 +33,31 @@ function load(dst: string, src: string, w: string, rows: string, base: string, r
     }`;
 }
 
+/**
+ * Causal tile skipping: thread 0 finds whether any key of the tile [${k0}, +T) is visible to any query of
+ * the tile [${q0}, +T) (min posK <= max posQ) and workgroupUniformLoad hands the answer to the whole
+ * workgroup as a uniform value, so a hidden tile can be skipped without breaking barrier uniformity.
+ */
+function tileNeeded(q0: string, k0: string): string {
+  return `
+      if (tid == 0) {
+        var qmax = -2147483647;
+        for (var r = 0; r < T; r++) { if (${q0} + r < cq) { qmax = max(qmax, PQ[${q0} + r]); } }
+        var kmin = 2147483647;
+        for (var r = 0; r < T; r++) { if (${k0} + r < ck) { kmin = min(kmin, PK[${k0} + r]); } }
+        needW = select(0, 1, uniforms.causal == 0 || kmin <= qmax);
+      }
+      let need = workgroupUniformLoad(&needW);
+      workgroupBarrier();
+      if (need == 0) { continue; }`;
+}
+
 const header = (T: number, dk: number, dv: number, groups: number): string => `
   const T = ${T};
   const DK = ${dk};
   const DV = ${dv};
-  const G = ${groups};`;
+  const G = ${groups};
+  var<workgroup> needW : i32;`;
 
 // causal is a uniform (not a compile-time branch): the positions must stay referenced, or the pipeline's
 // automatic layout drops their bindings and tfjs's bind group no longer matches it
@@ -67,7 +87,7 @@ export function forwardWgsl(T: number, dk: number, dv: number, groups: number): 
     var l = 0.0;
     var acc : array<f32, ${nacc}>;
     for (var k = 0; k < ${nacc}; k++) { acc[k] = 0.0; }
-    for (var j0 = 0; j0 < ck; j0 += T) {
+    for (var j0 = 0; j0 < ck; j0 += T) {${tileNeeded("i0", "j0")}
       workgroupBarrier();
       ${load("Ks", "K", "DK", "ck", "kv * ck", "j0", "live")}
       ${load("Vs", "V", "DV", "ck", "kv * ck", "j0", "live")}
@@ -145,7 +165,7 @@ export function dqWgsl(T: number, dk: number, dv: number, groups: number): strin
     if (live && gi < cq) { pq = PQ[gi]; lse = LSE[h * cq + gi]; dd = DD[h * cq + gi]; }
     var acc : array<f32, ${nacc}>;
     for (var k = 0; k < ${nacc}; k++) { acc[k] = 0.0; }
-    for (var j0 = 0; j0 < ck; j0 += T) {
+    for (var j0 = 0; j0 < ck; j0 += T) {${tileNeeded("i0", "j0")}
       workgroupBarrier();
       ${load("Ks", "K", "DK", "ck", "kv * ck", "j0", "live")}
       ${load("Vs", "V", "DV", "ck", "kv * ck", "j0", "live")}
@@ -215,7 +235,7 @@ export function dkdvWgsl(T: number, dk: number, dv: number, groups: number): str
     for (var k = 0; k < ${nv}; k++) { dvacc[k] = 0.0; }
     for (var g = 0; g < G; g++) {
       let h = kv * G + g;
-      for (var i0 = 0; i0 < cq; i0 += T) {
+      for (var i0 = 0; i0 < cq; i0 += T) {${tileNeeded("i0", "j0")}
         workgroupBarrier();
         ${load("Qs", "Q", "DK", "cq", "h * cq", "i0", "live", " * uniforms.scale")}
         ${load("Os", "DO", "DV", "cq", "h * cq", "i0", "live")}
