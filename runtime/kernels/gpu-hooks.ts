@@ -3,19 +3,10 @@
 // The kernels never import a GPU backend: they ask here, and fall back to tfjs ops when nothing is installed
 // or the active backend is another one.
 import * as tf from "@tensorflow/tfjs-core";
+import type { SaDims } from "./softmax-common.ts";
 
-/** Shapes of one softmax-attention call (softmax-common.ts saDims plus the mask kind). */
-export interface SaGpuShape {
-  readonly bh: number;
-  readonly bhkv: number;
-  readonly groups: number;
-  readonly cq: number;
-  readonly ck: number;
-  readonly dk: number;
-  readonly dv: number;
-  readonly scale: number;
-  readonly causal: boolean;
-}
+/** Shapes of one softmax-attention call (softmax-common.ts saDims, less the tfjs tile size) and the mask kind. */
+export type SaGpuShape = Omit<SaDims, "block"> & { readonly causal: boolean };
 
 export interface GpuKernels {
   /** the backend these kernels run on (tf.getBackend() name) */

@@ -8,7 +8,7 @@
 // trust for barriers), so out-of-range rows are masked, not skipped.
 import * as tf from "@tensorflow/tfjs-core";
 import type { WebGPUBackend } from "@tensorflow/tfjs-backend-webgpu";
-import type { SaGpuShape } from "../../kernels/gpu-hooks.ts";
+import type { GpuKernels, SaGpuShape } from "../../kernels/gpu-hooks.ts";
 
 const MAX_Y = 65535;
 /** a masked score; anything above NEG / 2 is a visible one */
@@ -59,6 +59,20 @@ const header = (T: number, dk: number, dv: number, groups: number): string => `
   const G = ${groups};
   var<workgroup> needW : i32;`;
 
+/** The start of a kernel that owns T query rows of head h (forward, dq): indices and the scaled Q tile. */
+const queryTile = (): string => `
+    let cq = uniforms.cq;
+    let ck = uniforms.ck;
+    let h = i32(workgroupId.y + workgroupId.z * ${MAX_Y}u);
+    let live = h < uniforms.bh;
+    let kv = h / G;
+    let i0 = i32(workgroupId.x) * T;
+    let tid = i32(localIndex);
+    let ti = tid / T;
+    let tj = tid % T;
+    let gi = i0 + ti;
+    ${load("Qs", "Q", "DK", "cq", "h * cq", "i0", "live", " * uniforms.scale")}`;
+
 // causal is a uniform (not a compile-time branch): the positions must stay referenced, or the pipeline's
 // automatic layout drops their bindings and tfjs's bind group no longer matches it
 export function forwardWgsl(T: number, dk: number, dv: number, groups: number): string {
@@ -70,17 +84,7 @@ export function forwardWgsl(T: number, dk: number, dv: number, groups: number): 
   var<workgroup> Ss : array<f32, ${T * T}>;
 
   fn main() {
-    let cq = uniforms.cq;
-    let ck = uniforms.ck;
-    let h = i32(workgroupId.y + workgroupId.z * ${MAX_Y}u);
-    let live = h < uniforms.bh;
-    let kv = h / G;
-    let i0 = i32(workgroupId.x) * T;
-    let tid = i32(localIndex);
-    let ti = tid / T;
-    let tj = tid % T;
-    let gi = i0 + ti;
-    ${load("Qs", "Q", "DK", "cq", "h * cq", "i0", "live", " * uniforms.scale")}
+${queryTile()}
     var pq = 0;
     if (live && gi < cq) { pq = PQ[gi]; }
     var m = -1.0e30;
@@ -147,17 +151,7 @@ export function dqWgsl(T: number, dk: number, dv: number, groups: number): strin
   var<workgroup> Ss : array<f32, ${T * T}>;
 
   fn main() {
-    let cq = uniforms.cq;
-    let ck = uniforms.ck;
-    let h = i32(workgroupId.y + workgroupId.z * ${MAX_Y}u);
-    let live = h < uniforms.bh;
-    let kv = h / G;
-    let i0 = i32(workgroupId.x) * T;
-    let tid = i32(localIndex);
-    let ti = tid / T;
-    let tj = tid % T;
-    let gi = i0 + ti;
-    ${load("Qs", "Q", "DK", "cq", "h * cq", "i0", "live", " * uniforms.scale")}
+${queryTile()}
     ${load("Os", "DO", "DV", "cq", "h * cq", "i0", "live")}
     var pq = 0;
     var lse = 0.0;
@@ -332,7 +326,7 @@ function smemLimit(): number {
 const keyOf = (s: SaShape, T: number): string => `${T}_${s.dk}_${s.dv}_${s.groups}`;
 
 /** o [BH, Cq, dv] and lse [BH, Cq] of one call of saForward. */
-export function runSaForward(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, posQ: tf.Tensor, posK: tf.Tensor, s: SaShape): { o: tf.Tensor3D; lse: tf.Tensor2D } {
+export const runSaForward: GpuKernels["saForward"] = (q, k, v, posQ, posK, s) => {
   const T = softmaxTile(s.dk, s.dv, smemLimit());
   const packed = run(
     "SaFwd",
@@ -349,20 +343,10 @@ export function runSaForward(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, posQ: tf.
   const lse = tf.reshape(tf.slice(packed, [0, 0, s.dv], [s.bh, s.cq, 1]), [s.bh, s.cq]) as tf.Tensor2D;
   packed.dispose();
   return { o, lse };
-}
+};
 
 /** dq, dk, dv of one call of saBackward (D = rowsum(dO * o) computed here). */
-export function runSaBackward(
-  q: tf.Tensor,
-  k: tf.Tensor,
-  v: tf.Tensor,
-  o: tf.Tensor,
-  lse: tf.Tensor,
-  dO: tf.Tensor,
-  posQ: tf.Tensor,
-  posK: tf.Tensor,
-  s: SaShape,
-): { dq: tf.Tensor3D; dk: tf.Tensor3D; dv: tf.Tensor3D } {
+export const runSaBackward: GpuKernels["saBackward"] = (q, k, v, o, lse, dO, posQ, posK, s) => {
   return tf.tidy(() => {
     const T = softmaxTile(s.dk, s.dv, smemLimit());
     const D = tf.sum(tf.mul(dO, o), -1);
@@ -392,4 +376,4 @@ export function runSaBackward(
     const dv = tf.slice(packed, [0, 0, s.dk], [s.bhkv, s.ck, s.dv]) as tf.Tensor3D;
     return { dq, dk, dv };
   });
-}
+};
