@@ -17,7 +17,7 @@ svg .frame { fill: none; stroke: #bbb; } .note { color: #666; font-size: 12px; }
 `;
 
 function num(ms: StepMetrics[], key: string): [number, number][] {
-  return ms.map((m) => [m.step, typeof m[key] === "number" ? (m[key] as number) : NaN]);
+  return ms.map((m) => [m.step, typeof m[key] === "number" ? (m[key]) : NaN]);
 }
 
 function mean(xs: number[]): number {
@@ -30,7 +30,7 @@ function summary(run: RunData): string {
   const last = ms[ms.length - 1]!;
   // the first step pays for compilation and warm-up: leave it out of the averages when there are more
   const steady = ms.length > 1 ? ms.slice(1) : ms;
-  const avg = (k: string) => mean(steady.map((m) => (typeof m[k] === "number" ? (m[k] as number) : NaN)));
+  const avg = (k: string) => mean(steady.map((m) => (typeof m[k] === "number" ? (m[k]) : NaN)));
   const rows: [string, string][] = [
     ["steps recorded", `${ms.length} (step ${ms[0]!.step} to ${last.step})`],
     ["loss", `${fmtNum(ms[0]!.loss)} -> ${fmtNum(last.loss)}`],

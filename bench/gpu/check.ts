@@ -25,13 +25,17 @@ function parseArgs(argv: string[]): Args {
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = argv[i + 1] ?? "";
-    if (k === "--quick") a.quick = true;
-    else if (k === "--budget-s") (a.budgetS = Number(v)), i++;
-    else if (k === "--only") (a.only = v as Args["only"]), i++;
-    else if (k === "--out") (a.out = v), i++;
-    else if (k === "--label") (a.label = v), i++;
-    else if (k === "--peak-tflops") (a.peak = Number(v)), i++;
+    if (k === "--quick") {
+      a.quick = true;
+      continue;
+    }
+    if (k === "--budget-s") a.budgetS = Number(v);
+    else if (k === "--only") a.only = v as Args["only"];
+    else if (k === "--out") a.out = v;
+    else if (k === "--label") a.label = v;
+    else if (k === "--peak-tflops") a.peak = Number(v);
     else throw new Error(`check: unknown argument ${k}`);
+    i++; // the flag's value
   }
   return a;
 }

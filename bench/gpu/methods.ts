@@ -373,7 +373,7 @@ async function launch(
         `${stamp(col.t0)} sp ${sp} rank ${rank}: ${c.method} N=${fmtK(c.seq)} (${m.done + 1}/${m.of}) steps ${steps} s, ${m.tensors} tensors live`,
       );
       if (per.every((p) => p !== undefined))
-        col.add(fold(c, per as RankPlanResult[]));
+        col.add(fold(c, per));
     },
   });
 }

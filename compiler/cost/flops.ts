@@ -127,7 +127,7 @@ export const FLOPS: { readonly [K in OpKind]: Rule<K> } = {
   la_cross: (n, _i, _o, c) => laCross(n, c),
   la_cross_bwd: (n, _i, _o, c) => 2 * laCross(n, c),
   la_bwd_state: (n, i) => 2 * d(i[0], 0) * d(i[0], 1) * n.dk * n.dv,
-  la_bwd_intra: (n, i) => 2 * laIntra({ ...n, op: "la_intra" } as NodeOf<"la_intra">, i[0] ?? []),
+  la_bwd_intra: (n, i) => 2 * laIntra({ ...n, op: "la_intra" }, i[0] ?? []),
   la_suffix: (_n, i) => 2 * elems(i[0] ?? []),
   la_bwd_inter: (n, i) => 6 * d(i[0], 0) * d(i[0], 1) * n.dk * n.dv,
   sa_forward: (n, _i, _o, c) => 2 * n.batch * n.heads * saPairs(n, c) * (n.dk + n.dv),
@@ -146,5 +146,5 @@ export const FLOPS: { readonly [K in OpKind]: Rule<K> } = {
 };
 
 export function flopsOf(n: Node, ins: readonly Shape[], outs: readonly Shape[], c: FlopCtx): number {
-  return (FLOPS[n.op] as Rule<OpKind>)(n as never, ins, outs, c);
+  return (FLOPS[n.op] as Rule<OpKind>)(n, ins, outs, c);
 }

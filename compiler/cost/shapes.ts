@@ -117,7 +117,7 @@ export const SHAPES: { readonly [K in OpKind]: Rule<K> } = {
 
 /** The output shapes of one node. */
 export function shapesOf(n: Node, ins: readonly Shape[], c: ShapeCtx): Shape[] {
-  return (SHAPES[n.op] as Rule<OpKind>)(n as never, ins, c);
+  return (SHAPES[n.op] as Rule<OpKind>)(n, ins, c);
 }
 
 export const elems = (s: Shape): number => s.reduce((a, b) => a * b, 1);

@@ -68,7 +68,7 @@ export const ARITY: { readonly [K in OpKind]: Rule<K> } = {
 };
 
 export function arityOf(n: Node): Arity | null {
-  return (ARITY[n.op] as Rule<OpKind>)(n as never);
+  return (ARITY[n.op] as Rule<OpKind>)(n);
 }
 
 /** Results a comm_wait must write, from its comm_start. */

@@ -116,7 +116,7 @@ export const PHASE_PREFIX: Record<Phase, string> = { forward: "f", backward: "b"
 /** Gives drafts deterministic ids by position: f0, f1, ... (b for backward, g for grad sync). */
 export function withIds(drafts: readonly (Draft | Node)[], phase: Phase): Node[] {
   const p = PHASE_PREFIX[phase];
-  return drafts.map((d, i) => ({ ...d, id: `${p}${i}` }) as Node);
+  return drafts.map((d, i) => ({ ...d, id: `${p}${i}` }));
 }
 
 /** An empty graph for a spec: the input of the pipeline. */

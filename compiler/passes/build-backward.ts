@@ -3,7 +3,7 @@
 // Seeded at the loss (xent_bwd is the first backward node); records each param's local gradient.
 import { InternalError } from "../../dsl/diagnostic.ts";
 import { BACKWARD, type BwdCtx } from "../ir/backward-rules.ts";
-import { withIds, LOSS, type Draft, type Graph, type Node, type OpKind } from "../ir/graph.ts";
+import { withIds, LOSS, type Draft, type Graph, type Node } from "../ir/graph.ts";
 import type { Pass } from "./pass.ts";
 
 type AnyRule = (n: Node, dOut: readonly (string | undefined)[], c: BwdCtx) => (string | undefined)[];
@@ -29,7 +29,7 @@ export function buildBackward(g: Graph): { backward: Draft[]; localGrads: Record
     const n = g.forward[i]!;
     const dOut = n.out.map((o) => grad.get(o));
     if (dOut.every((x) => x === undefined)) continue;
-    const rule = BACKWARD[n.op as OpKind] as AnyRule | null;
+    const rule = BACKWARD[n.op] as AnyRule | null;
     if (rule === null) throw new InternalError(`op ${n.op} (${n.id}) has no backward rule`);
     const dIn = rule(n, dOut, ctx);
     n.in.forEach((b, j) => {

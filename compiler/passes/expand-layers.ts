@@ -2,7 +2,7 @@
 // blocks with logical attention ops, final norm, LM head, loss) plus the parameter table.
 import type { Spec, LayerSpec, SourceLoc } from "../../dsl/spec.ts";
 import type { Param, Init } from "../plan/schema.ts";
-import { withIds, TOKENS, TARGETS, LOSS, type Draft, type Graph } from "../ir/graph.ts";
+import { withIds, TOKENS, TARGETS, LOSS, type Draft } from "../ir/graph.ts";
 import { dims, featureDim, type Dims } from "../ir/dims.ts";
 import type { Pass } from "./pass.ts";
 
@@ -118,7 +118,6 @@ function ffn(e: Emitter, spec: Spec, d: Dims, i: number, h: string, loc: SourceL
   const w1 = e.param(`${p}.w1`, [d.D, d.F], { kind: "normal", std: STD }, i);
   const w2 = e.param(`${p}.w2`, [d.F, d.D], { kind: "normal", std: STD / Math.sqrt(2 * d.L) }, i);
   const a = matmul(e, h, w1, `${p}.ffa`, i, loc);
-  let act: string;
   if (spec.model.ffnKind === "swiglu") {
     const w3 = e.param(`${p}.w3`, [d.D, d.F], { kind: "normal", std: STD }, i);
     const b = matmul(e, h, w3, `${p}.ffb`, i, loc);
@@ -126,8 +125,7 @@ function ffn(e: Emitter, spec: Spec, d: Dims, i: number, h: string, loc: SourceL
   } else {
     e.emit({ op: "gelu", in: [a], out: [`${p}.act`], layer: i, phase: "forward", loc });
   }
-  act = `${p}.act`;
-  return matmul(e, act, w2, `${p}.ffn`, i, loc);
+  return matmul(e, `${p}.act`, w2, `${p}.ffn`, i, loc);
 }
 
 /** The forward graph and params of a spec. */

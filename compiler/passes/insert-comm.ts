@@ -36,7 +36,7 @@ function lowerList(g: Graph, nodes: readonly Node[], convOut: ReadonlyMap<string
       }
       default: {
         const { id: _id, ...rest } = n;
-        L.emit(rest as Draft);
+        L.emit(rest);
       }
     }
   }

@@ -28,7 +28,7 @@ export function liveness(g: Graph): { forward: Node[]; backward: Node[]; gradSyn
   const annotate = (n: Node, i: number): Node => {
     const { free: _f, ...rest } = n;
     const f = frees[i]!;
-    return (f.length > 0 ? { ...rest, free: f } : rest) as Node;
+    return (f.length > 0 ? { ...rest, free: f } : rest);
   };
   const nf = g.forward.length;
   const nb = g.backward.length;

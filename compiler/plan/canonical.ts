@@ -50,7 +50,7 @@ function write(v: unknown, indent: string, out: string[]): void {
     });
     out.push(indent + "]");
   } else if (typeof v === "object") {
-    const keys = Object.keys(v as object)
+    const keys = Object.keys(v)
       .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
       .sort();
     if (keys.length === 0) return void out.push("{}");

@@ -69,7 +69,7 @@ export function dawnDir(): string | null {
 }
 
 async function loadDawn(): Promise<Binding> {
-  return (await import("webgpu")) as unknown as Binding;
+  return await import("webgpu");
 }
 
 /** tfjs-backend-webgpu looks for these at evaluation time; Node 20 has no `navigator`. */

@@ -75,7 +75,7 @@ export async function runSteps(steps: readonly Step[], x: ExecCtx, opts: RunOpti
   for (const s of steps) {
     const t0 = beginStep(s, x, opts);
     try {
-      await (HANDLERS[s.op] as Handler<typeof s.op>)(s as never, x);
+      await (HANDLERS[s.op] as Handler<typeof s.op>)(s, x);
     } catch (e) {
       if (e instanceof ExecError || (e as Error).name === "CommError") throw e;
       throw new ExecError(`rank ${x.info.spIndex}: ${x.current} failed: ${(e as Error).message}`);

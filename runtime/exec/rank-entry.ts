@@ -2,7 +2,6 @@
 // plan and runs the job the launcher asked for. Jobs: "step" (one training step from the seed's weights,
 // used by `lasp verify` and tests), "train" (runtime/exec/train-loop.ts) and "op" (one attention layer,
 // runtime/exec/op-job.ts).
-import * as tf from "@tensorflow/tfjs-core";
 import type { Plan } from "../../compiler/plan/schema.ts";
 import { initBackend, type BackendName } from "../backend/index.ts";
 import type { RankContext } from "../comm/context.ts";

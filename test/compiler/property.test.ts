@@ -54,7 +54,7 @@ const specArb: fc.Arbitrary<Spec> = fc
       seq: o.seq,
       batch: o.batch,
       model: { heads: o.kvHeads * o.groups, kvHeads: o.kvHeads, headDim: o.headDim, valueDim: o.headDim, hidden: 8, ffn: 8, vocab: 8, tieEmbeddings: o.tie },
-      parallel: { sp: o.sp, dp: o.dp, linear: o.linearMethod as Spec["parallel"]["linear"], softmax: o.softmaxMethod as Spec["parallel"]["softmax"], layout: o.layout as Spec["parallel"]["layout"], overlap: o.overlap, block: 4 },
+      parallel: { sp: o.sp, dp: o.dp, linear: o.linearMethod, softmax: o.softmaxMethod, layout: o.layout, overlap: o.overlap, block: 4 },
     }),
   );
 

@@ -18,6 +18,7 @@ function resolvePointer(doc: unknown, ptr: string): unknown {
     .reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k.replace(/~1/g, "/").replace(/~0/g, "~")], doc);
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the tests below break plans field by field
 const fresh = () => JSON.parse(JSON.stringify(compile(hybrid14()).plan)) as Record<string, any>;
 
 describe("plan schema", () => {
@@ -43,6 +44,7 @@ describe("plan schema", () => {
     // the path leads to the rule that failed, in the branch of this step's op
     expect(resolvePointer(schema, errs[0]!.schemaPath)).toBe("array");
     const branch = errs[0]!.schemaPath.replace(/\/properties\/in\/type$/, "");
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a JSON schema node, walked by hand
     expect((resolvePointer(schema, branch) as any).properties.op.const).toBe(op);
   });
 

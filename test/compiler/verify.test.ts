@@ -25,12 +25,12 @@ describe("verify", () => {
   });
 
   it("flags a buffer written twice", () => {
-    const g = withForward(good(), (ns) => ns.map((n, i) => (i === 2 ? ({ ...n, out: [ns[1]!.out[0]!] } as Node) : n)));
+    const g = withForward(good(), (ns) => ns.map((n, i) => (i === 2 ? ({ ...n, out: [ns[1]!.out[0]!] }) : n)));
     expect(verify(g)).toContainEqual(expect.stringMatching(/writes 'L0.h1' a second time/));
   });
 
   it("flags a wrong arity", () => {
-    const g = withForward(good(), (ns) => ns.map((n) => (n.op === "la_inter" ? ({ ...n, in: n.in.slice(0, 2) } as Node) : n)));
+    const g = withForward(good(), (ns) => ns.map((n) => (n.op === "la_inter" ? ({ ...n, in: n.in.slice(0, 2) }) : n)));
     expect(verify(g)).toContainEqual(expect.stringMatching(/\(la_inter\) has 2 inputs \/ 1 outputs, expected 3 \/ 1/));
   });
 

@@ -124,7 +124,7 @@ describe("safetensors", () => {
       b.write("{x:1", 8);
       return b;
     }, /not valid JSON/],
-    ["header not an object", () => handBuilt([1, 2] as unknown as object, []), /not a JSON object/],
+    ["header not an object", () => handBuilt([1, 2], []), /not a JSON object/],
     ["truncated data", () => encodeSafetensors(sample()).subarray(0, -1), /tensor 'l': data_offsets \[56, 64\] outside the data buffer of 63 bytes/],
     ["offsets outside the buffer", () => handBuilt({ x: { dtype: "F32", shape: [2], data_offsets: [0, 8] } }, [0, 0, 0, 0]), /tensor 'x': data_offsets \[0, 8\] outside the data buffer of 4 bytes/],
     ["overlapping offsets", () => handBuilt({

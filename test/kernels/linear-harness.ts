@@ -266,7 +266,7 @@ export function simulateRing(c: Case, w: number, layout: Layout, block: number):
     const dk: tf.Tensor[] = blocks.map((b) => tf.zerosLike(b.k));
     const dv: tf.Tensor[] = blocks.map((b) => tf.zerosLike(b.v));
     const dq: tf.Tensor[] = blocks.map((b) => tf.zerosLike(b.q));
-    const o: tf.Tensor[] = blocks.map((b) => tf.zeros([b.q.shape[0]!, b.q.shape[1]!, c.x.dv]));
+    const o: tf.Tensor[] = blocks.map((b) => tf.zeros([b.q.shape[0], b.q.shape[1]!, c.x.dv]));
     blocks.forEach((bq, i) =>
       blocks.forEach((bk, j) => {
         const use = c.x.causal ? bk.chunk < bq.chunk : bk.chunk !== bq.chunk;

@@ -19,8 +19,8 @@ describe("oracle gradients equal central finite differences (float64)", () => {
       const h = 1e-6;
       const fields = ["q", "k", "v", ...(x.g ? ["g"] : [])] as const;
       for (const f of fields) {
-        const arr = x[f as "q"]!;
-        const an = grads[`d${f}` as "dq"]!;
+        const arr = x[f as "q"];
+        const an = grads[`d${f}` as "dq"];
         let maxErr = 0;
         let maxRef = 0;
         for (let i = 0; i < arr.length; i++) {

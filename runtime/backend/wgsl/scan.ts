@@ -59,6 +59,6 @@ export function runScanBlocks(states: tf.Tensor, logA: tf.Tensor | null, R: numb
   const backend = tf.backend() as WebGPUBackend;
   const uniforms = [R, J, dk, dv, gd].map((v) => ({ type: "int32", data: [v] }));
   const inputs = decay ? [states, logA] : [states];
-  const info = backend.runWebGPUProgram(program, inputs as tf.TensorInfo[], "float32", uniforms);
+  const info = backend.runWebGPUProgram(program, inputs, "float32", uniforms);
   return tf.engine().makeTensorFromTensorInfo(info);
 }

@@ -123,6 +123,6 @@ export function runTileAttend(a: tf.Tensor, bm: tf.Tensor, cv: tf.Tensor, c: tf.
   const backend = tf.backend() as WebGPUBackend;
   const uniforms = [X, b].map((v) => ({ type: "int32", data: [v] }));
   const inputs = decay ? [a, bm, cv, c] : [a, bm, cv];
-  const info = backend.runWebGPUProgram(program, inputs as tf.TensorInfo[], "float32", uniforms);
+  const info = backend.runWebGPUProgram(program, inputs, "float32", uniforms);
   return tf.engine().makeTensorFromTensorInfo(info);
 }

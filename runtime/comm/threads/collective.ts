@@ -122,7 +122,7 @@ function gatherParts(g: GroupView, op: CollOp, partStart: (q: number) => number)
     if (q === g.rank) continue;
     const n = op.counts[q]!;
     const src = g.regionAt(q, g.ctrl[g.lay.at(s, q, F.OFF)]! + partStart(q));
-    op.result.set(g.arena.subarray(src, src + n), op.offsets[q]!);
+    op.result.set(g.arena.subarray(src, src + n), op.offsets[q]);
   }
 }
 
@@ -147,7 +147,7 @@ export function advanceCollective(g: GroupView, op: CollOp): boolean {
         break;
       case "all_reduce": {
         // Reduce my part, publish it in place (peers read only their own part of my contribution).
-        const mine = op.result.subarray(op.offsets[g.rank]!, op.offsets[g.rank + 1]!);
+        const mine = op.result.subarray(op.offsets[g.rank], op.offsets[g.rank + 1]);
         reducePart(g, op, mine);
         g.arena.set(mine, g.regionAt(g.rank, g.ctrl[g.lay.at(s, g.rank, F.OFF)]! + op.offsets[g.rank]!));
         Atomics.store(g.ctrl, g.lay.at(s, g.rank, F.PH2), op.seq + 1);

@@ -63,7 +63,7 @@ export class ThreadCommunicator implements Communicator {
     const c = this.counts("all_gather", label, counts, data.length);
     this.expectLength("all_gather", label, data.length, c[this.rank]!);
     const op = this.collective("all_gather", label, c, hashInts(c), receivedBytes.allGather(c, this.rank));
-    op.result.set(data, op.offsets[this.rank]!);
+    op.result.set(data, op.offsets[this.rank]);
     return this.publish(op, data, null);
   }
 
@@ -88,7 +88,7 @@ export class ThreadCommunicator implements Communicator {
       c,
       hashInts(c),
       receivedBytes.reduceScatter(c, this.rank),
-      c[this.rank]!,
+      c[this.rank],
     );
     return this.publish(op, data, null);
   }
@@ -134,7 +134,7 @@ export class ThreadCommunicator implements Communicator {
     }
     const sendOff = offsetsOf(s);
     const op = this.collective("all_to_all", label, r, 0, receivedBytes.allToAll(r, this.rank));
-    op.result.set(data.subarray(sendOff[this.rank]!, sendOff[this.rank + 1]!), op.offsets[this.rank]!);
+    op.result.set(data.subarray(sendOff[this.rank], sendOff[this.rank + 1]), op.offsets[this.rank]);
     return this.publish(op, data, sendOff);
   }
 

@@ -42,7 +42,7 @@ async function flatConcat(ts: readonly tf.Tensor[]): Promise<Float32Array> {
   const out = new Float32Array(total);
   let off = 0;
   for (const t of ts) {
-    out.set((await t.data()) as Float32Array, off);
+    out.set((await t.data()), off);
     off += t.size;
   }
   return out;

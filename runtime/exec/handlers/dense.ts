@@ -170,7 +170,7 @@ export const dense = {
   },
   gate_proj: (s, x) => {
     const [h, w1, w2] = [get2(x, s.in[0]), get2(x, s.in[1]), get2(x, s.in[2])];
-    put(x, s.out[0], tf.tidy(() => heads(gateProj(h, w1, w2, s.tau) as T2, s.batch, s.heads)));
+    put(x, s.out[0], tf.tidy(() => heads(gateProj(h, w1, w2, s.tau), s.batch, s.heads)));
   },
   gate_proj_bwd: (s, x) => {
     const [dg, h, w1, w2] = [get3(x, s.in[0]), get2(x, s.in[1]), get2(x, s.in[2]), get2(x, s.in[3])];

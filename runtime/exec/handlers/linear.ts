@@ -96,7 +96,7 @@ function ringPairs(
 }
 
 const sliceT = (t: tf.Tensor, off: number, len: number): tf.Tensor =>
-  tf.slice(t, [0, off, 0], [t.shape[0]!, len, t.shape[2]!]);
+  tf.slice(t, [0, off, 0], [t.shape[0], len, t.shape[2]!]);
 
 export const linear = {
   la_state: (s, x) => {
@@ -114,9 +114,9 @@ export const linear = {
   la_inter: (s, x) => {
     const q = get(x, s.in[0]);
     const S = x.info.segs.length;
-    const p = stateOf(get(x, s.in[1]), [S, q.shape[0]!, s.dk, s.dv]);
+    const p = stateOf(get(x, s.in[1]), [S, q.shape[0], s.dk, s.dv]);
     if (!s.causal) {
-      const z = tf.zeros([q.shape[0]!, q.shape[1]!, p.shape[3]!]);
+      const z = tf.zeros([q.shape[0], q.shape[1]!, p.shape[3]!]);
       put(x, s.out[0], laInter(q, p, z, null, opts(s, x.info)));
       z.dispose();
       return;
@@ -141,7 +141,7 @@ export const linear = {
     const out = tf.tidy(() => {
       const k = repeatKv(kb as tf.Tensor3D, s.groups);
       const v = repeatKv(vb as tf.Tensor3D, s.groups);
-      let o: tf.Tensor = tf.zeros([q.shape[0]!, q.shape[1]!, v.shape[2]!]);
+      let o: tf.Tensor = tf.zeros([q.shape[0], q.shape[1]!, v.shape[2]]);
       const parts: tf.Tensor[] = [];
       ringPairs(x, s.hop, s.causal, (qOff, qLen, posQ, kOff, kLen, posK) => {
         const c = laCross(sliceT(q, qOff, qLen), posQ, sliceT(k, kOff, kLen), sliceT(v, kOff, kLen), posK, lam, s.causal);
@@ -162,7 +162,7 @@ export const linear = {
       let dk: tf.Tensor = tf.zerosLike(k);
       let dv: tf.Tensor = tf.zerosLike(v);
       const C = q.shape[1]!;
-      const Ck = k.shape[1]!;
+      const Ck = k.shape[1];
       ringPairs(x, s.hop, s.causal, (qOff, qLen, posQ, kOff, kLen, posK) => {
         const g = laCrossBwd(sliceT(q, qOff, qLen), posQ, sliceT(k, kOff, kLen), sliceT(v, kOff, kLen), posK, lam, sliceT(dO, qOff, qLen), s.causal);
         dq = tf.add(dq, tf.pad(g.dq, [[0, 0], [qOff, C - qOff - qLen], [0, 0]]));
@@ -184,7 +184,7 @@ export const linear = {
   },
   la_bwd_inter: (s, x) => {
     const [q, k, v, dO] = [0, 1, 2, 3].map((i) => get(x, s.in[i]));
-    const shape = [x.info.segs.length, q!.shape[0]!, s.dk, s.dv];
+    const shape = [x.info.segs.length, q!.shape[0], s.dk, s.dv];
     const [p, g] = [stateOf(get(x, s.in[4]), shape), stateOf(get(x, s.in[5]), shape)];
     const gate = gateAt(s, x, 6);
     // the plan adds la_bwd_intra's terms itself: start the inter terms from zero
@@ -194,7 +194,7 @@ export const linear = {
       dv: zerosLike(v!),
       dg: gate === null ? null : zerosLike(gate),
     };
-    const r = laBwdInter(q!, k!, v!, gate, dO!, p!, g!, zero, opts(s, x.info));
+    const r = laBwdInter(q!, k!, v!, gate, dO!, p, g, zero, opts(s, x.info));
     for (const t of [zero.dq, zero.dk, zero.dv, zero.dg]) t?.dispose();
     if (p !== get(x, s.in[4])) p.dispose();
     if (g !== get(x, s.in[5])) g.dispose();

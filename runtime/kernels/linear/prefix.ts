@@ -15,7 +15,7 @@ function checkGathered(
   opts: LaOpts,
 ): void {
   checkOpts(opts, as);
-  const t = xs.shape[0]!;
+  const t = xs.shape[0];
   if (xs.rank !== 4) throw new Error("linear attention: gathered states must be [T, BH, dk, dv]");
   if (chunkIds.length !== t || chunkLens.length !== t)
     throw new Error(`linear attention: ${t} gathered states, ${chunkIds.length} chunk ids, ${chunkLens.length} lengths`);

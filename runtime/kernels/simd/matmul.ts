@@ -45,7 +45,7 @@ export function matMul<T extends Tensor = Tensor>(a: Tensor, b: Tensor, transA =
     return s;
   };
   if (!simdMatMulActive() || a.dtype !== "float32" || b.dtype !== "float32" || a.rank < 2 || a.rank > 3 || b.rank < 2 || b.rank > 3) return viaTf();
-  const batchOf = (t: Tensor): number => (t.rank === 3 ? t.shape[0]! : 1);
+  const batchOf = (t: Tensor): number => (t.rank === 3 ? t.shape[0] : 1);
   const [xa, xb] = [batchOf(a), batchOf(b)];
   if (xa !== xb && xa !== 1 && xb !== 1) return viaTf();
   const [ar, ac] = a.shape.slice(-2) as [number, number];
