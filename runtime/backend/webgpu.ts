@@ -53,8 +53,16 @@ const LIMITS_WANTED = [
 ] as const;
 const FEATURES_WANTED = ["timestamp-query", "subgroups", "shader-f16"];
 
+/**
+ * Dawn's flags: backend=vulkan unless LASP_WEBGPU_FLAGS names another, plus LASP_WEBGPU_FLAGS, plus
+ * adapter=NAME from LASP_WEBGPU_ADAPTER (a part of the adapter's name: on a machine with different GPUs,
+ * which one to use; Dawn lists the adapters it has when none matches). Identical cards share one name,
+ * so this cannot spread ranks over several of them.
+ */
 export function defaultFlags(env: NodeJS.ProcessEnv = process.env): string[] {
   const extra = (env["LASP_WEBGPU_FLAGS"] ?? "").split(/\s+/).filter((s) => s.length > 0);
+  const adapter = (env["LASP_WEBGPU_ADAPTER"] ?? "").trim();
+  if (adapter.length > 0 && !extra.some((f) => f.startsWith("adapter="))) extra.push(`adapter=${adapter}`);
   return extra.some((f) => f.startsWith("backend=")) ? extra : ["backend=vulkan", ...extra];
 }
 

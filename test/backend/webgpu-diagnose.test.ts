@@ -86,6 +86,11 @@ describe("defaultFlags", () => {
     ]);
   });
 
+  it("passes LASP_WEBGPU_ADAPTER as Dawn's adapter name filter", () => {
+    expect(defaultFlags({ LASP_WEBGPU_ADAPTER: " H100 " })).toEqual(["backend=vulkan", "adapter=H100"]);
+    expect(defaultFlags({ LASP_WEBGPU_ADAPTER: "H100", LASP_WEBGPU_FLAGS: "adapter=A100" })).toEqual(["backend=vulkan", "adapter=A100"]);
+  });
+
   it("lets LASP_WEBGPU_FLAGS choose another Dawn backend", () => {
     expect(defaultFlags({ LASP_WEBGPU_FLAGS: "backend=null" })).toEqual(["backend=null"]);
   });

@@ -33,6 +33,12 @@ function rand(shape: number[], seed: number, lo = -1, hi = 1): tf.Tensor {
 }
 
 describe.skipIf(!start.ok)(`webgpu on a software device ${start.ok ? `(${start.info.description})` : `(skipped: ${why})`}`, () => {
+  it("an adapter=NAME flag (LASP_WEBGPU_ADAPTER) that matches nothing: Dawn's message lists the adapters there are", async () => {
+    const { create } = (await import("webgpu")) as unknown as { create: (f: string[]) => GPU };
+    const err = await create(["backend=vulkan", "adapter=no-such-gpu"]).requestAdapter().then(() => null, (e: Error) => e.message);
+    expect(err).toMatch(/Available adapters:[\s\S]*llvmpipe/);
+  });
+
   it("splits a dispatch over 32768 workgroups into rows", () => {
     expect(scanDispatch(1)).toEqual([1, 1, 1]);
     expect(scanDispatch(64 * 32768 + 1)).toEqual([32768, 2, 1]);
