@@ -74,7 +74,7 @@ const link = ((): LinkEmulation | null => {
   const auto = /xauto$/.test(spec);
   const l = parseLink(auto ? spec.replace(/xauto$/, "") : spec, findProfile);
   if (!auto) return l;
-  const localRate = (sim?.profile as { peakFlops?: { fp32?: number } } | undefined)?.peakFlops?.fp32;
+  const localRate = sim?.profile.peakFlops.fp32;
   if (localRate === undefined) throw new Error("--link ...xauto needs the local profile (the simulator did not load)");
   return { ...l, scale: (l.profile.peakFlops.fp32 * l.profile.matmulEfficiency) / localRate };
 })();
