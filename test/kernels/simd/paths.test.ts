@@ -10,6 +10,7 @@ import { featureBackward, featureForward } from "../../../runtime/kernels/featur
 import { matMul, simdMatMulActive } from "../../../runtime/kernels/simd/matmul.ts";
 import { mulRows, scanBlocks } from "../../../runtime/kernels/simd/scan.ts";
 import { jsKernelsActive } from "../../../runtime/kernels/cpu/arrays.ts";
+import { embedding } from "../../../runtime/kernels/embed.ts";
 import { makeCase, oracle, simulateLasp2, worst, type Variant } from "../linear-harness.ts";
 
 const FORMS = {
@@ -27,6 +28,26 @@ beforeAll(async () => {
   await initBackend("wasm");
 });
 afterEach(() => setForm("fast"));
+
+describe("embedding gather: row copies in the kernels' memory and tf.gather agree exactly", () => {
+  for (const backend of ["wasm", "cpu"] as const)
+    it(`${backend} backend: 300 ids (repeats, first and last row) from a [37, 9] table`, async () => {
+      await initBackend(backend);
+      try {
+        const w = tf.tensor2d(Float32Array.from({ length: 37 * 9 }, (_, i) => Math.sin(i)), [37, 9]);
+        const ids = Int32Array.from({ length: 300 }, (_, i) => (i * 13) % 37);
+        ids[0] = 36;
+        setForm("fast");
+        const fast = embedding(ids, w).arraySync();
+        setForm("tfjs");
+        const ref = embedding(ids, w).arraySync();
+        expect(fast).toEqual(ref);
+        expect(fast[0]).toEqual(Array.from(w.arraySync()[36]!));
+      } finally {
+        await initBackend("wasm");
+      }
+    });
+});
 
 describe("linear attention: SIMD form and tfjs form both match the oracle", () => {
   for (const form of ["fast", "tfjs"] as const)
