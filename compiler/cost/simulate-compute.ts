@@ -37,8 +37,8 @@ export const OP_CLASS: { readonly [K in StepOp]: OpClass } = {
   short_conv_bwd: "elementwise",
   gate_proj: "matmul",
   gate_proj_bwd: "matmul",
-  xent: "matmul",
-  xent_bwd: "matmul",
+  xent: "elementwise", // softmax and log over the logits (the head projection is a matmul step of its own)
+  xent_bwd: "elementwise",
   la_state: "attention",
   la_intra: "attention",
   la_prefix: "elementwise",
