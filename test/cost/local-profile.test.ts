@@ -17,6 +17,7 @@ const M: LocalMeasurement = {
   linearAttentionFlops: 4e9,
   opSeconds: 50e-6,
   elementwiseBandwidth: 2e9,
+  elementwiseFlops: 1e9,
   copyBandwidth: 4e9,
   wakeLatency: 20e-6,
   cores: 2,

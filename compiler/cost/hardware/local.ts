@@ -22,6 +22,8 @@ export interface LocalMeasurement {
   readonly opSeconds: number;
   /** bytes/s a tfjs add moves (2 reads + 1 write of float32) */
   readonly elementwiseBandwidth: number;
+  /** FLOP/s of the runtime's RMSNorm and SwiGLU, forward + backward, on [8192, 128] (FLOPs as flops.ts counts them) */
+  readonly elementwiseFlops: number;
   /** bytes/s of a TypedArray copy into a SharedArrayBuffer (what the thread transport does) */
   readonly copyBandwidth: number;
   /** seconds for one Atomics.notify -> wake of another thread, one way */
@@ -33,7 +35,9 @@ export interface LocalMeasurement {
 // v5: the matmul rate is the runtime's own matMul (the SIMD kernel), no longer tf.matMul
 // v6: the linear-attention kernels get their own rate (they run near the matmul rate, softmax attention does not);
 // every rate is the best of its runs, not the median
-export const CACHE_FILE = join(os.tmpdir(), "lasp-local-profile-v6.json");
+// v7: the elementwise rate is measured on the runtime's own norm and SwiGLU (it was add bandwidth / 12, 5-7x
+// below what those kernels reach), and the add is timed without reading its result back
+export const CACHE_FILE = join(os.tmpdir(), "lasp-local-profile-v7.json");
 
 function hostKey(): string {
   const cpu = os.cpus()[0]?.model ?? "cpu";
@@ -56,7 +60,7 @@ function timeIt(fn: () => void, reps: number): number {
 }
 
 async function measureTfjs(): Promise<
-  Pick<LocalMeasurement, "matmulFlops" | "attentionFlops" | "linearAttentionFlops" | "opSeconds" | "elementwiseBandwidth">
+  Pick<LocalMeasurement, "matmulFlops" | "attentionFlops" | "linearAttentionFlops" | "opSeconds" | "elementwiseBandwidth" | "elementwiseFlops">
 > {
   const tf = await import("@tensorflow/tfjs-core");
   const { initBackend } = await import("../../../runtime/backend/index.ts");
@@ -114,14 +118,32 @@ async function measureTfjs(): Promise<
     ) / reps;
   const big = 1 << 22;
   const x = tf.randomNormal([big]);
-  const add = timeIt(() => tf.tidy(() => void tf.add(x, x).dataSync()), 5);
-  tf.dispose([a, b, qa, lq, s, x]);
+  // tfjs-wasm and tfjs-cpu run an op to completion before returning: no read-back needed to time it
+  const add = timeIt(() => tf.tidy(() => void tf.add(x, x)), 5);
+  const { rmsNorm, rmsNormBackward } = await import("../../../runtime/kernels/norm.ts");
+  const { swiglu, swigluBackward } = await import("../../../runtime/kernels/dense.ts");
+  const [er, ec] = [8192, 128];
+  const ex = tf.randomNormal([er, ec]) as import("@tensorflow/tfjs-core").Tensor2D;
+  const ew = tf.ones([ec]) as import("@tensorflow/tfjs-core").Tensor1D;
+  const elem = timeIt(
+    () =>
+      tf.tidy(() => {
+        void rmsNorm(ex, ew, 1e-5);
+        void rmsNormBackward(ex, ew, ex, 1e-5);
+        void swiglu(ex, ex);
+        void swigluBackward(ex, ex, ex);
+      }),
+    5,
+  );
+  const elemFlops = er * ec * (5 + 10 + 5 + 10); // flops.ts: norm 5, norm_bwd 10, swiglu 5, swiglu_bwd 10 per element
+  tf.dispose([a, b, qa, lq, s, x, ex, ew]);
   return {
     matmulFlops: (2 * rows * n * n) / mm,
     attentionFlops: (2 * BH * pairs * (2 * dh) + 2 * BH * pairs * (5 * dh)) / att, // flops.ts: sa_forward + sa_backward
     linearAttentionFlops: (3 * intraFlops) / lin, // flops.ts: la_intra + la_bwd_intra (twice la_intra)
     opSeconds: op,
     elementwiseBandwidth: (3 * 4 * big) / add,
+    elementwiseFlops: elemFlops / elem,
   };
 }
 
@@ -179,7 +201,7 @@ export function cachedLocal(): LocalMeasurement | null {
   if (!existsSync(CACHE_FILE)) return null;
   try {
     const m = JSON.parse(readFileSync(CACHE_FILE, "utf8")) as LocalMeasurement;
-    return m.key === hostKey() && typeof m.linearAttentionFlops === "number" ? m : null;
+    return m.key === hostKey() && typeof m.elementwiseFlops === "number" ? m : null;
   } catch {
     return null;
   }
@@ -202,8 +224,7 @@ export function localProfile(m: LocalMeasurement): HardwareProfile {
     attentionEfficiency: Math.min(1, m.attentionFlops / m.matmulFlops),
     linearAttentionEfficiency: Math.min(1, m.linearAttentionFlops / m.matmulFlops),
     memoryBandwidth: m.elementwiseBandwidth,
-    // tfjs runs an elementwise op as separate passes of single-op kernels: one FLOP costs one add element
-    elementwiseFlops: m.elementwiseBandwidth / 12,
+    elementwiseFlops: m.elementwiseFlops,
     opOverhead: m.opSeconds,
     callOverhead: m.opSeconds,
     collectives: "shared",
@@ -215,7 +236,7 @@ export function localProfile(m: LocalMeasurement): HardwareProfile {
       `measured on this host, cached in ${CACHE_FILE}: float32 [2048,128]x[128,128] matMul (the runtime's, wasm) ${(m.matmulFlops / 1e9).toFixed(2)} GFLOP/s, ` +
         `softmax-attention kernel ${(m.attentionFlops / 1e9).toFixed(2)} GFLOP/s, ` +
         `linear-attention kernels ${(m.linearAttentionFlops / 1e9).toFixed(2)} GFLOP/s, tiny op ${(m.opSeconds * 1e6).toFixed(1)} us, ` +
-        `add ${(m.elementwiseBandwidth / 1e9).toFixed(2)} GB/s, SharedArrayBuffer copy ${(m.copyBandwidth / 1e9).toFixed(2)} GB/s, ` +
+        `add ${(m.elementwiseBandwidth / 1e9).toFixed(2)} GB/s, norm + SwiGLU ${(m.elementwiseFlops / 1e9).toFixed(2)} GFLOP/s, SharedArrayBuffer copy ${(m.copyBandwidth / 1e9).toFixed(2)} GB/s, ` +
         `thread wake ${(m.wakeLatency * 1e6).toFixed(1)} us`,
       "bf16 is not a tfjs-wasm type: the local profile computes at the float32 rate whatever --dtype says",
       "memory per rank: min(4 GiB wasm32 heap, machine memory / ranks)",
