@@ -37,7 +37,8 @@ export interface LocalMeasurement {
 // every rate is the best of its runs, not the median
 // v7: the elementwise rate is measured on the runtime's own norm and SwiGLU (it was add bandwidth / 12, 5-7x
 // below what those kernels reach), and the add is timed without reading its result back
-export const CACHE_FILE = join(os.tmpdir(), "lasp-local-profile-v7.json");
+// v8: no timing reads its result back (the ops are synchronous on wasm)
+export const CACHE_FILE = join(os.tmpdir(), "lasp-local-profile-v8.json");
 
 function hostKey(): string {
   const cpu = os.cpus()[0]?.model ?? "cpu";
@@ -71,7 +72,9 @@ async function measureTfjs(): Promise<
   const a = tf.randomNormal([rows, n]);
   const b = tf.randomNormal([n, n]);
   const { matMul } = await import("../../../runtime/kernels/simd/matmul.ts");
-  const mm = timeIt(() => tf.tidy(() => void matMul(a, b).dataSync()), 5);
+  // tfjs-wasm finishes an op before returning: the timings read nothing back (a read-back of the result
+  // cost as much as a third of the linear-attention call at these sizes, and a step does not pay it)
+  const mm = timeIt(() => tf.tidy(() => void matMul(a, b)), 5);
   // the runtime's own softmax-attention kernels, causal forward + backward, FLOPs counted as flops.ts counts
   // them (visible pairs only): the rate therefore includes the masked half-tiles the kernel still computes
   const { saForward } = await import("../../../runtime/kernels/softmax-attention.ts");
@@ -84,7 +87,7 @@ async function measureTfjs(): Promise<
     () =>
       tf.tidy(() => {
         const f = saForward(qa, qa, qa, pos, pos, opts);
-        void saBackward(qa, qa, qa, f.o, f.lse, qa, pos, pos, opts).dq.dataSync();
+        void saBackward(qa, qa, qa, f.o, f.lse, qa, pos, pos, opts);
       }),
     3,
   );
@@ -98,8 +101,8 @@ async function measureTfjs(): Promise<
   const lin = timeIt(
     () =>
       tf.tidy(() => {
-        void laIntra(lq, lq, lq, null, lopts).dataSync();
-        void laBwdIntra(lq, lq, lq, null, lq, lopts).dq.dataSync();
+        void laIntra(lq, lq, lq, null, lopts);
+        void laBwdIntra(lq, lq, lq, null, lq, lopts);
       }),
     3,
   );
@@ -118,7 +121,6 @@ async function measureTfjs(): Promise<
     ) / reps;
   const big = 1 << 22;
   const x = tf.randomNormal([big]);
-  // tfjs-wasm and tfjs-cpu run an op to completion before returning: no read-back needed to time it
   const add = timeIt(() => tf.tidy(() => void tf.add(x, x)), 5);
   const { rmsNorm, rmsNormBackward } = await import("../../../runtime/kernels/norm.ts");
   const { swiglu, swigluBackward } = await import("../../../runtime/kernels/dense.ts");
@@ -201,7 +203,7 @@ export function cachedLocal(): LocalMeasurement | null {
   if (!existsSync(CACHE_FILE)) return null;
   try {
     const m = JSON.parse(readFileSync(CACHE_FILE, "utf8")) as LocalMeasurement;
-    return m.key === hostKey() && typeof m.elementwiseFlops === "number" ? m : null;
+    return m.key === hostKey() && typeof m.elementwiseFlops === "number" ? m : null; // v8 file name: no stale v7
   } catch {
     return null;
   }
