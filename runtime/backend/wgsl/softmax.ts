@@ -73,6 +73,20 @@ const queryTile = (): string => `
     let gi = i0 + ti;
     ${load("Qs", "Q", "DK", "cq", "h * cq", "i0", "live", " * uniforms.scale")}`;
 
+/**
+ * The loop over key tiles of a query-tile kernel (forward, dq), up to the visibility of key gj to query gi:
+ * skips hidden tiles, loads the K and V tile. The caller's body follows and closes the loop.
+ */
+const keyTileLoop = (): string => `
+    for (var j0 = 0; j0 < ck; j0 += T) {${tileNeeded("i0", "j0")}
+      workgroupBarrier();
+      ${load("Ks", "K", "DK", "ck", "kv * ck", "j0", "live")}
+      ${load("Vs", "V", "DV", "ck", "kv * ck", "j0", "live")}
+      workgroupBarrier();
+      let gj = j0 + tj;
+      var vis = live && gi < cq && gj < ck;
+      if (vis && uniforms.causal != 0) { vis = PK[gj] <= pq; }`;
+
 // causal is a uniform (not a compile-time branch): the positions must stay referenced, or the pipeline's
 // automatic layout drops their bindings and tfjs's bind group no longer matches it
 export function forwardWgsl(T: number, dk: number, dv: number, groups: number): string {
@@ -91,14 +105,7 @@ ${queryTile()}
     var l = 0.0;
     var acc : array<f32, ${nacc}>;
     for (var k = 0; k < ${nacc}; k++) { acc[k] = 0.0; }
-    for (var j0 = 0; j0 < ck; j0 += T) {${tileNeeded("i0", "j0")}
-      workgroupBarrier();
-      ${load("Ks", "K", "DK", "ck", "kv * ck", "j0", "live")}
-      ${load("Vs", "V", "DV", "ck", "kv * ck", "j0", "live")}
-      workgroupBarrier();
-      let gj = j0 + tj;
-      var vis = live && gi < cq && gj < ck;
-      if (vis && uniforms.causal != 0) { vis = PK[gj] <= pq; }
+${keyTileLoop()}
       var s = ${NEG};
       if (vis) {
         s = 0.0;
@@ -159,14 +166,7 @@ ${queryTile()}
     if (live && gi < cq) { pq = PQ[gi]; lse = LSE[h * cq + gi]; dd = DD[h * cq + gi]; }
     var acc : array<f32, ${nacc}>;
     for (var k = 0; k < ${nacc}; k++) { acc[k] = 0.0; }
-    for (var j0 = 0; j0 < ck; j0 += T) {${tileNeeded("i0", "j0")}
-      workgroupBarrier();
-      ${load("Ks", "K", "DK", "ck", "kv * ck", "j0", "live")}
-      ${load("Vs", "V", "DV", "ck", "kv * ck", "j0", "live")}
-      workgroupBarrier();
-      let gj = j0 + tj;
-      var vis = live && gi < cq && gj < ck;
-      if (vis && uniforms.causal != 0) { vis = PK[gj] <= pq; }
+${keyTileLoop()}
       var ds = 0.0;
       if (vis) {
         var s = 0.0;
