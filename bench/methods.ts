@@ -7,7 +7,7 @@ import type { Plan } from "../compiler/plan/schema.ts";
 import { findProfile } from "../compiler/cost/hardware/profile.ts";
 import { parseLink, type LinkEmulation } from "../runtime/comm/link-emulator.ts";
 import { measurePlans, type PlanMeasure, type Transport } from "./lib/launch.ts";
-import { loadSimulator, type Predicted } from "./lib/predict.ts";
+import { emulatedProfile, loadSimulator, type Predicted } from "./lib/predict.ts";
 import { compileConfig, DEFAULT_MODEL, fmtTokens, LINEAR_METHODS, parseLengths, SOFTMAX_METHODS, type BenchConfig, type LayerKind, type Method } from "./lib/specs.ts";
 import { finish, flags, fmtBytes, fmtRatio, fmtS, machine, machineLine, table, writeJson } from "./lib/stats.ts";
 
@@ -25,6 +25,8 @@ const f = flags(process.argv.slice(2), {
   backend: "string",
   "cached-profile": "boolean",
   link: "string",
+  devices: "boolean",
+  "device-slots": "string",
 });
 const quick = f.has("quick");
 const transport = (f.get("transport") ?? "threads") as Transport;
@@ -78,6 +80,18 @@ const link = ((): LinkEmulation | null => {
   if (localRate === undefined) throw new Error("--link ...xauto needs the local profile (the simulator did not load)");
   return { ...l, scale: (l.profile.peakFlops.fp32 * l.profile.matmulEfficiency) / localRate };
 })();
+// --devices: a device per rank (runtime/comm/device-clock.ts): ranks take turns on the cores (--device-slots at
+// once, default 1) and step times are each rank's virtual clock; the link is --link's, else this machine's
+// shared memory as the local profile measured it
+const devices = f.has("devices") ? { slots: Number(f.get("device-slots") ?? 1) } : null;
+if (devices !== null && transport !== "threads") throw new Error("--devices emulates devices over the thread transport: use it without --transport mpi");
+if (devices !== null && !(Number.isInteger(devices.slots) && devices.slots >= 1)) throw new Error(`--device-slots must be an integer >= 1, got '${f.get("device-slots") as string}'`);
+const runLink = ((): LinkEmulation | null => {
+  if (devices === null || link !== null) return link;
+  if (sim === null) throw new Error("--devices without --link needs the local profile (its shared-memory link moves the virtual clocks); the simulator did not load");
+  return { profile: sim.profile, perNode: sim.profile.devicesPerNode, scale: 1 };
+})();
+const simProfile = sim === null ? null : link !== null || devices !== null ? emulatedProfile(sim.profile, link, devices !== null) : sim.profile;
 const m = machine();
 process.stderr.write(`methods: ${configs.length} plans on ${ranks} ranks (${transport}); ${machineLine(m)}\n`);
 const t0 = performance.now();
@@ -92,7 +106,8 @@ const { backend, rows: measured } = await measurePlans(
     reps,
     slowStepSeconds: Number(f.get("slow-step") ?? 8),
     maxStepSeconds: maxStep,
-    link,
+    link: runLink,
+    devices,
     onProgress: (done, of) => process.stderr.write(`  ${done}/${of} plans (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`),
   },
 );
@@ -101,7 +116,7 @@ finish(m);
 const rows: Row[] = [];
 for (let i = 0; i < configs.length; i += 2) {
   const c = configs[i]!;
-  rows.push({ kind: c.cfg.kind, seq: c.cfg.seq, method: c.cfg.method, on: measured[i]!, off: measured[i + 1]!, predictedOn: sim?.predict(c.plan) ?? null, predictedOff: sim?.predict(configs[i + 1]!.plan) ?? null });
+  rows.push({ kind: c.cfg.kind, seq: c.cfg.seq, method: c.cfg.method, on: measured[i]!, off: measured[i + 1]!, predictedOn: sim?.predict(c.plan, simProfile ?? undefined) ?? null, predictedOff: sim?.predict(configs[i + 1]!.plan, simProfile ?? undefined) ?? null });
 }
 
 const base = (r: Row) => rows.find((b) => b.kind === r.kind && b.seq === r.seq && b.method === (r.kind === "linear" ? "lasp2" : "lasp2h"))!;
@@ -161,7 +176,10 @@ const report = [
   `lasp bench/methods: one-layer model (hidden ${model.hidden}, ${model.heads} heads, ffn ${model.ffn}, vocab ${model.vocab}, block ${model.block.linear} linear / ${model.block.softmax} softmax), batch 1, fwd+bwd+grad sync`,
   `${ranks} ranks over ${transport === "threads" ? "worker threads in one process" : "MPI processes (mpirun)"}, backend ${backend}; ${machineLine(m)}`,
   link !== null ? `EMULATED LINK: ${link.profile.name} costs (simulate-comm.ts collectiveTime), ${link.perNode} rank(s) per node, x ${link.scale.toPrecision(4)}: every collective takes at least that long` : "",
-  m.cpus < ranks ? `NOTE: ${m.cpus} cores for ${ranks} ranks: ranks time-share the cores, so compute does not shrink with ranks and waits include other ranks' compute.` : "",
+  devices !== null
+    ? `EMULATED DEVICES: one per rank; ${devices.slots} rank(s) compute at a time, each timed on its own virtual clock (runtime/comm/device-clock.ts); ${link === null ? "link: this machine's shared memory as the local profile measured it" : "link: as above"}`
+    : "",
+  devices === null && m.cpus < ranks ? `NOTE: ${m.cpus} cores for ${ranks} ranks: ranks time-share the cores, so compute does not shrink with ranks and waits include other ranks' compute.` : "",
   "",
   table(header, lines),
   "",
@@ -170,10 +188,10 @@ const report = [
   "wait: mean over ranks of the time blocked in comm_wait; sp recv: bytes received in one step over the SP group (the attention",
   "layer's collectives) by the rank that received most; all recv: every group (adds the gradient all-reduce); plan: compiler/cost/bytes.ts",
   "over the plan's comm steps; '=': measured equals the plan on every rank, group and kind (on and off); vs base: step / lasp2 (linear) or lasp2h (softmax), overlap on",
-  hasSim ? `sim: compiler/cost/simulate.ts predictPlan with the local profile (${sim?.source ?? ""})` : "",
+  hasSim ? `sim: compiler/cost/simulate.ts predictPlan with the local profile (${sim?.source ?? ""})${simProfile !== null && simProfile !== sim?.profile ? `, as emulated: ${simProfile.name}` : ""}` : "",
   "",
   ...targets(),
 ].join("\n");
 process.stdout.write(report + "\n");
-writeJson(out, { bench: "methods", machine: m, transport, ranks, backend, model, reps, warmup, maxStepSeconds: maxStep, profile: sim?.profile ?? null, link, rows });
+writeJson(out, { bench: "methods", machine: m, transport, ranks, backend, model, reps, warmup, maxStepSeconds: maxStep, profile: sim?.profile ?? null, link, devices, simProfile: simProfile?.name ?? null, rows });
 process.stderr.write(`wrote ${out}\n`);

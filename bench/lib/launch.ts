@@ -10,6 +10,7 @@ import type { BackendName } from "../../runtime/backend/index.ts";
 import { launchRanks } from "../../runtime/comm/threads/launch.ts";
 import { byteMismatches, type GroupBytes } from "../../runtime/exec/expected-bytes.ts";
 import type { LinkEmulation } from "../../runtime/comm/link-emulator.ts";
+import type { DeviceEmulation } from "../../runtime/comm/device-clock.ts";
 import type { BenchJob, RankBenchResult } from "./rank-bench.ts";
 import { median } from "./stats.ts";
 
@@ -27,6 +28,8 @@ export interface BenchRun {
   readonly onProgress?: (done: number, of: number) => void;
   /** threads only: emulate a cluster interconnect (runtime/comm/link-emulator.ts) */
   readonly link?: LinkEmulation | null;
+  /** threads only: emulate a device per rank (runtime/comm/device-clock.ts; needs link) */
+  readonly devices?: DeviceEmulation | null;
 }
 
 /** One plan's measurement, over all ranks. */
@@ -72,6 +75,7 @@ async function runThreads(job: BenchJob, r: BenchRun): Promise<RankBenchResult[]
     timeoutMs: 30 * 60_000,
     capacityBytes: 256 * 2 ** 20,
     link: r.link ?? null,
+    devices: r.devices ?? null,
     onMessage: (rank, msg) => {
       const m = msg as { done: number; of: number };
       if (rank === 0) r.onProgress?.(m.done + 1, m.of);

@@ -8,6 +8,7 @@ import type { Plan } from "../../compiler/plan/schema.ts";
 import { assertPlan } from "../../compiler/plan/validate.ts";
 import { initBackend, type BackendName } from "../../runtime/backend/index.ts";
 import type { RankContext } from "../../runtime/comm/context.ts";
+import { activeDeviceClock } from "../../runtime/comm/device-clock.ts";
 import { localBatch, lossScale, planDataSource } from "../../runtime/exec/batch.ts";
 import { expectedBytes, type GroupBytes } from "../../runtime/exec/expected-bytes.ts";
 import { createRankModel, runTrainStep } from "../../runtime/exec/rank-model.ts";
@@ -80,11 +81,19 @@ async function benchPlan(ctx: RankContext, plan: Plan, job: BenchJob, index: num
     const steps: RankStep[] = [];
     let bytes: GroupBytes | null = null;
     let reps = reps0;
+    // emulated devices: step and wait times in the rank's virtual clock (the barrier aligns the clocks)
+    const clock = activeDeviceClock();
     for (let k = 0; k < warmup + reps; k++) {
       await ctx.world.barrier(`bench.${index}.${k}`);
+      const v0 = clock?.nowMs() ?? 0;
+      const w0 = clock?.waitedMs() ?? 0;
       const r = await runTrainStep(model, local, opts);
       if (k < warmup) continue;
-      steps.push({ stepSeconds: r.stepSeconds, computeSeconds: r.computeSeconds, commWaitSeconds: r.commWaitSeconds });
+      if (clock !== null) {
+        const step = (clock.nowMs() - v0) / 1000;
+        const wait = (clock.waitedMs() - w0) / 1000;
+        steps.push({ stepSeconds: step, computeSeconds: step - wait, commWaitSeconds: wait });
+      } else steps.push({ stepSeconds: r.stepSeconds, computeSeconds: r.computeSeconds, commWaitSeconds: r.commWaitSeconds });
       bytes = r.bytes;
       if (timelineDir !== undefined && r.timeline !== null)
         writeFileSync(join(timelineDir, `plan-${index}-rank-${ctx.rank}.json`), JSON.stringify({ seq: plan.spec.train.seq, method: plan.spec.parallel, events: r.timeline }));

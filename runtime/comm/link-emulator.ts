@@ -15,8 +15,12 @@
 // group's sequence number (every rank posts them in the same order); point-to-point transfers by channel:
 // the k-th receive from rank q reads the stamp of q's k-th send to this rank (edge ranks of a chain post
 // fewer of them, so the group sequence would pair a receive with the wrong collective).
+//
+// With emulated devices (device-clock.ts) the same stamps are in each rank's virtual clock, and a wait moves
+// that clock instead of sleeping.
 import { collectiveTime } from "../../compiler/cost/simulate-comm.ts";
 import type { HardwareProfile } from "../../compiler/cost/hardware/profile.ts";
+import type { DeviceClock } from "./device-clock.ts";
 import { CommError, type CollectiveKind, type CommHandle, type Communicator } from "./communicator.ts";
 import { receivedBytes } from "./parts.ts";
 
@@ -74,6 +78,8 @@ export class EmulatedLinkCommunicator implements Communicator {
     board: SharedArrayBuffer,
     members: readonly number[],
     private readonly link: LinkEmulation,
+    /** emulated devices: stamp and wait in this rank's virtual clock (else the wall clock) */
+    private readonly clock: DeviceClock | null = null,
   ) {
     this.board = new Float64Array(board);
     this.nodes = nodesSpanned(members, link.perNode);
@@ -92,6 +98,15 @@ export class EmulatedLinkCommunicator implements Communicator {
     return this.inner.name;
   }
 
+  private now(): number {
+    return this.clock === null ? nowMs() : this.clock.nowMs();
+  }
+
+  private until(t: number): void {
+    if (this.clock === null) sleepUntil(t);
+    else this.clock.advanceTo(t);
+  }
+
   /** Seconds this collective takes on the emulated link for a rank receiving `bytes`. */
   cost(kind: CollectiveKind, bytes: number): number {
     if (this.size <= 1) return 0;
@@ -104,7 +119,7 @@ export class EmulatedLinkCommunicator implements Communicator {
     const seq = this.seq++;
     const at = ((seq % BOARD_SLOTS) * this.size + this.rank) * 2;
     this.board[at] = seq + 1;
-    this.board[at + 1] = nowMs() + 1000 * this.cost(kind, bytes);
+    this.board[at + 1] = this.now() + 1000 * this.cost(kind, bytes);
     return seq;
   }
 
@@ -117,7 +132,7 @@ export class EmulatedLinkCommunicator implements Communicator {
         throw new CommError(`${this.name}: link emulation lost rank ${q}'s stamp for collective #${seq} (more than ${BOARD_SLOTS} in flight)`, this.rank, label);
       latest = Math.max(latest, this.board[at + 1]!);
     }
-    sleepUntil(latest);
+    this.until(latest);
   }
 
   private wrap<T>(h: CommHandle<T>, seq: number, from: readonly number[]): CommHandle<T> {
@@ -174,7 +189,7 @@ export class EmulatedLinkCommunicator implements Communicator {
       const k = this.sent[to]!++;
       const at = this.channelAt(this.rank, to, k);
       this.board[at] = k + 1;
-      this.board[at + 1] = nowMs() + 1000 * this.cost("send_recv", 4 * (data === null ? 0 : data.length));
+      this.board[at + 1] = this.now() + 1000 * this.cost("send_recv", 4 * (data === null ? 0 : data.length));
     }
     const h = this.inner.startSendRecv(data, to, from, recvCount, label);
     if (from === null || from === this.rank || this.size <= 1) return h;
@@ -184,7 +199,7 @@ export class EmulatedLinkCommunicator implements Communicator {
       const at = this.channelAt(from, this.rank, k);
       if (this.board[at] !== k + 1)
         throw new CommError(`${this.name}: link emulation lost rank ${from}'s stamp for send #${k} (more than ${P2P_SLOTS} in flight)`, this.rank, label);
-      sleepUntil(this.board[at + 1]!);
+      this.until(this.board[at + 1]!);
     });
   }
 

@@ -4,6 +4,7 @@ import { Worker } from "node:worker_threads";
 import { CommError } from "../communicator.ts";
 import { meshGroups } from "../context.ts";
 import { createJob, JobView } from "./job.ts";
+import { createGate, type DeviceEmulation } from "../device-clock.ts";
 import { createBoard, type LinkEmulation } from "../link-emulator.ts";
 import { createGroup as createGroupLayout, type GroupShared } from "./layout.ts";
 import type { FromWorker, SerializedError, WorkerInit } from "./protocol.ts";
@@ -29,6 +30,11 @@ export interface LaunchOptions {
   readonly onMessage?: (rank: number, msg: unknown) => void;
   /** emulate a cluster interconnect: every collective takes at least its modelled time (link-emulator.ts) */
   readonly link?: LinkEmulation | null;
+  /**
+   * emulate a device per rank (device-clock.ts): ranks take turns on the cores and keep virtual clocks;
+   * needs `link` (the collectives' modelled costs are what moves those clocks between ranks)
+   */
+  readonly devices?: DeviceEmulation | null;
 }
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -90,6 +96,9 @@ export async function launchRanks<R>(opts: LaunchOptions): Promise<R[]> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const capacityBytes = opts.capacityBytes ?? DEFAULT_CAPACITY_BYTES;
   const W = sp * dp;
+  if (opts.devices != null && opts.link == null)
+    throw new Error("launchRanks: emulated devices need a link emulation (option link): its modelled costs move the ranks' virtual clocks");
+  const devices = opts.devices != null ? { ...opts.devices, gate: createGate(opts.devices.slots) } : null;
   const jobBuffer = createJob(W);
   const job = new JobView(jobBuffer);
   const groups = createGroups(sp, dp, capacityBytes, opts.link != null);
@@ -182,6 +191,7 @@ export async function launchRanks<R>(opts: LaunchOptions): Promise<R[]> {
         spGroup: groups.sp[mesh.dp] ?? null,
         dpGroup: groups.dp[mesh.sp] ?? null,
         link: opts.link ?? null,
+        devices,
       };
       const w = new Worker(entryUrl, { workerData: init });
       workers.push(w);

@@ -1,5 +1,6 @@
 // Messages and start-up data exchanged between launchRanks and its worker threads (control path
 // only: results, errors and ctx.post; collective data never goes through postMessage).
+import type { DeviceInit } from "../device-clock.ts";
 import type { LinkEmulation } from "../link-emulator.ts";
 import type { GroupShared } from "./layout.ts";
 
@@ -19,6 +20,8 @@ export interface WorkerInit {
   readonly dpGroup: GroupShared | null;
   /** emulate this interconnect (launchRanks option `link`) */
   readonly link: LinkEmulation | null;
+  /** emulated devices (launchRanks option `devices`) with the job's gate */
+  readonly devices: DeviceInit | null;
 }
 
 export interface SerializedError {

@@ -3,6 +3,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { CommError, type Communicator } from "../communicator.ts";
 import type { RankContext } from "../context.ts";
+import { DeviceClock, setActiveDeviceClock } from "../device-clock.ts";
 import { EmulatedLinkCommunicator } from "../link-emulator.ts";
 import { SoloCommunicator } from "../solo.ts";
 import { JobView } from "./job.ts";
@@ -20,11 +21,16 @@ const START_LIMIT_MS = 120_000;
 const opts = { timeoutMs: init.timeoutMs, checkLabels: init.checkLabels };
 // one waiter per rank: a wait on any group drives the pending ops of all three
 const waiter = new Waiter(job, init.rank, init.timeoutMs);
+// emulated devices: the rank's virtual clock, its slot given up whenever the waiter sleeps
+const clock =
+  init.devices === null ? null : new DeviceClock(init.devices.gate, init.rank, () => (job.aborted() ? job.abortRank() : null), init.timeoutMs);
+waiter.useClock(clock);
+setActiveDeviceClock(clock);
 
 function attach(name: string, shared: GroupShared | null): Communicator {
   if (shared === null) return new SoloCommunicator(name, init.rank);
   const c = new ThreadCommunicator(shared, init.rank, job, opts, waiter);
-  return init.link !== null && shared.linkBoard !== undefined ? new EmulatedLinkCommunicator(c, shared.linkBoard, shared.members, init.link) : c;
+  return init.link !== null && shared.linkBoard !== undefined ? new EmulatedLinkCommunicator(c, shared.linkBoard, shared.members, init.link, clock) : c;
 }
 
 const ctx: RankContext = {
@@ -52,9 +58,12 @@ try {
     const msg = `rank ${init.rank}: only ${start.loaded} of ${job.world} ranks loaded ${init.entry} within ${startLimitMs} ms`;
     throw new CommError(msg, init.rank, "start");
   }
+  clock?.acquire();
   const value: unknown = await (mod.rankMain as (c: RankContext, a: unknown) => Promise<unknown>)(ctx, init.args);
+  clock?.release();
   send({ type: "result", rank: init.rank, value });
 } catch (e) {
+  clock?.release();
   job.abort(init.rank);
   send({ type: "error", rank: init.rank, error: serializeError(e), activity: job.describe(init.rank) });
 }

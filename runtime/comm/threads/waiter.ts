@@ -1,6 +1,7 @@
 // The one blocking loop of a rank: sleep on the rank's doorbell in short Atomics.wait slices, drive
 // every pending op of all its communicators between slices, turn an abort or a timeout into a CommError.
 import { CommError } from "../communicator.ts";
+import type { DeviceClock } from "../device-clock.ts";
 import type { JobView } from "./job.ts";
 
 /** What a blocked rank is waiting for, computed only when an error message needs it. */
@@ -9,6 +10,8 @@ export type Describe = () => { label: string; what: string; missing: string };
 export class Waiter {
   private readonly engines: (() => void)[] = [];
   private readonly bell: number;
+  /** emulated devices: the rank gives its compute slot up while it sleeps here */
+  private clock: DeviceClock | null = null;
 
   constructor(
     private readonly job: JobView,
@@ -28,14 +31,22 @@ export class Waiter {
     this.engines.push(progress);
   }
 
+  useClock(clock: DeviceClock | null): void {
+    this.clock = clock;
+  }
+
   /** Block until `ready()` returns true. */
   until(ready: () => boolean, describe: Describe): void {
     const i32 = this.job.i32;
     let t0 = -1;
+    let gaveUp = false;
     for (;;) {
       const bell = Atomics.load(i32, this.bell);
       for (const p of this.engines) p();
-      if (ready()) return;
+      if (ready()) {
+        if (gaveUp) this.clock!.acquire();
+        return;
+      }
       this.checkAbort(describe);
       const now = performance.now();
       if (t0 < 0) t0 = now;
@@ -47,6 +58,10 @@ export class Waiter {
           this.worldRank,
           d.label,
         );
+      }
+      if (this.clock?.holding === true) {
+        this.clock.release();
+        gaveUp = true;
       }
       Atomics.wait(i32, this.bell, bell, Math.min(this.sliceMs, left));
     }
