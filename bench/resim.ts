@@ -7,6 +7,8 @@ import { compileConfig, DEFAULT_MODEL, fmtTokens, type BenchConfig } from "./lib
 import { table } from "./lib/stats.ts";
 import { predictPlan } from "../compiler/cost/simulate.ts";
 import { loadLocalProfile } from "../compiler/cost/hardware/local.ts";
+import { emulatedProfile } from "./lib/predict.ts";
+import type { LinkEmulation } from "../runtime/comm/link-emulator.ts";
 
 interface Side {
   stepSeconds: number;
@@ -21,8 +23,11 @@ interface Row {
 
 const file = process.argv[2];
 if (file === undefined || file.startsWith("--")) throw new Error("usage: npx tsx bench/resim.ts METHODS_JSON [--refresh]");
-const run = JSON.parse(readFileSync(file, "utf8")) as { ranks: number; model?: BenchConfig["model"]; rows: Row[] };
-const hw = await loadLocalProfile({ refresh: process.argv.includes("--refresh") });
+const run = JSON.parse(readFileSync(file, "utf8")) as { ranks: number; model?: BenchConfig["model"]; rows: Row[]; link?: LinkEmulation | null; devices?: { slots: number } | null };
+const local = await loadLocalProfile({ refresh: process.argv.includes("--refresh") });
+// a run with an emulated link (its profile as JSON: devicesPerNode Infinity was written as null) or emulated devices
+const link = run.link == null ? null : { ...run.link, perNode: run.link.perNode ?? Infinity, profile: { ...run.link.profile, devicesPerNode: run.link.profile.devicesPerNode ?? Infinity } };
+const hw = link !== null || run.devices != null ? emulatedProfile(local, link, run.devices != null) : local;
 const lines: string[][] = [];
 for (const r of run.rows) {
   if (r.on === null || !Number.isFinite(r.on.stepSeconds)) continue;
@@ -39,5 +44,5 @@ for (const r of run.rows) {
     p.time.exposedCommSeconds.toFixed(3),
   ]);
 }
-console.log(`resim: ${file} with ${hw.sources[0]}\n`);
+console.log(`resim: ${file} with ${hw.name}: ${hw.sources[0]}\n`);
 console.log(table(["layer", "N", "method", "measured s", "sim s", "sim/meas", "wait s", "sim wait s"], lines));

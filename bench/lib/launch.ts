@@ -30,6 +30,8 @@ export interface BenchRun {
   readonly link?: LinkEmulation | null;
   /** threads only: emulate a device per rank (runtime/comm/device-clock.ts; needs link) */
   readonly devices?: DeviceEmulation | null;
+  /** plans (0, 1), (2, 3), ... are pairs measured interleaved (rank-bench.ts BenchJob.interleave) */
+  readonly interleave?: boolean;
 }
 
 /** One plan's measurement, over all ranks. */
@@ -118,7 +120,7 @@ async function runMpi(job: BenchJob, r: BenchRun): Promise<RankBenchResult[]> {
 
 /** Runs every plan (in order, in one launch) and returns one measurement per plan. */
 export async function measurePlans(plans: readonly Plan[], groups: readonly string[], r: BenchRun): Promise<{ backend: string; rows: PlanMeasure[] }> {
-  const job: BenchJob = { plans, backend: r.backend, warmup: r.warmup, reps: r.reps, slowStepSeconds: r.slowStepSeconds, maxStepSeconds: r.maxStepSeconds, groups };
+  const job: BenchJob = { plans, backend: r.backend, warmup: r.warmup, reps: r.reps, slowStepSeconds: r.slowStepSeconds, maxStepSeconds: r.maxStepSeconds, groups, interleave: r.interleave ?? false };
   const ranks = r.transport === "threads" ? await runThreads(job, r) : await runMpi(job, r);
   const rows = plans.map((_, i): PlanMeasure => {
     const per = ranks.map((x) => x.plans[i]!);

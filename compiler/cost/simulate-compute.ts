@@ -92,7 +92,12 @@ export function stepWork(plan: Plan, rank: number): StepWork[] {
 /** Seconds one step takes on a whole device (simulate-schedule.ts slows it down where ranks share cores). */
 export function stepSeconds(op: StepOp, w: StepWork, hw: HardwareProfile, dtype: SimDtype): number {
   const cls = OP_CLASS[op];
-  if (cls === "comm") return 0;
+  // the transfer itself is the link's (simulate-comm.ts); local: the handler's own copies, per byte
+  if (cls === "comm") return (hw.commStepSecondsPerByte ?? 0) * w.bytes;
+  return (hw.opScale?.[op] ?? 1) * rooflineSeconds(op, cls, w, hw, dtype);
+}
+
+function rooflineSeconds(op: StepOp, cls: OpClass, w: StepWork, hw: HardwareProfile, dtype: SimDtype): number {
   const bytes = (w.bytes * DTYPE_BYTES[dtype]) / 4;
   const memory = bytes / hw.memoryBandwidth;
   if (cls === "layout") return hw.opOverhead + memory;

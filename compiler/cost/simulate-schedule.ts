@@ -201,6 +201,12 @@ export function simulateSchedule(plan: Plan, hw: HardwareProfile, dtype: SimDtyp
       clock[r] = now;
       if (s.op === "comm_start") {
         pending[r]!.set(s.handle, s.collective === "send_recv" ? startSendRecv(s, r) : startGroup(s, r));
+        // the rank's own work in the step (local: packing the parts), after it posted
+        const w = compute[r]![i]!;
+        if (w > 0) {
+          left[r] = w;
+          return true;
+        }
       } else if (s.op === "comm_wait") {
         const p = pending[r]!.get(s.handle);
         if (p === undefined) throw new InternalError(`comm_wait ${s.id} on rank ${r}: no pending ${s.handle}`);
@@ -215,6 +221,12 @@ export function simulateSchedule(plan: Plan, hw: HardwareProfile, dtype: SimDtyp
         waitFrom[r] = -1;
         until[r] = -1;
         pending[r]!.delete(s.handle);
+        // the rank's own work once the data is there (local: turning the received parts into tensors)
+        const w = compute[r]![i]!;
+        if (w > 0) {
+          left[r] = w;
+          return true;
+        }
       } else {
         const w = compute[r]![i]!;
         if (w > 0) {

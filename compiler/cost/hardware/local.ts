@@ -30,6 +30,15 @@ export interface LocalMeasurement {
   readonly wakeLatency: number;
   readonly cores: number;
   readonly totalMemory: number;
+  /**
+   * per plan op, measured / modelled time of the runtime's own steps (calibrateOps): one rank of each
+   * calibration plan run alone, op by op, against what the rates above give for the same steps
+   */
+  readonly opScale?: Readonly<Record<string, number>>;
+  /** seconds per byte of the comm_start / comm_wait steps' own work (the same calibration) */
+  readonly commStepSecondsPerByte?: number;
+  /** what the calibration ran, for the profile's sources */
+  readonly calibration?: string;
 }
 
 // v5: the matmul rate is the runtime's own matMul (the SIMD kernel), no longer tf.matMul
@@ -38,7 +47,8 @@ export interface LocalMeasurement {
 // v7: the elementwise rate is measured on the runtime's own norm and SwiGLU (it was add bandwidth / 12, 5-7x
 // below what those kernels reach), and the add is timed without reading its result back
 // v8: no timing reads its result back (the ops are synchronous on wasm)
-export const CACHE_FILE = join(os.tmpdir(), "lasp-local-profile-v8.json");
+// v9: per-op calibration (opScale): the runtime's own one-rank steps, op by op, against the rates
+export const CACHE_FILE = join(os.tmpdir(), "lasp-local-profile-v9.json");
 
 function hostKey(): string {
   const cpu = os.cpus()[0]?.model ?? "cpu";
@@ -180,10 +190,80 @@ for (let i = 0; i < workerData.rounds; i++) {
   return rt / 2;
 }
 
-/** Runs the benchmark (about a second) and writes the cache. */
+/** The calibration runs: one-layer models (hidden 128, 4 heads, the shapes local runs use) on 4 ranks. */
+const CALIBRATION = {
+  ranks: 4,
+  linear: { seq: 32768, block: 64, methods: ["lasp2", "lasp1", "ring"] },
+  softmax: { seq: 2048, block: 128, methods: ["lasp2h", "ring", "ulysses"] },
+  reps: 3,
+} as const;
+
+function calibrationSpec(kind: "linear" | "softmax", method: string): string {
+  const c = CALIBRATION[kind];
+  return [
+    `model calibrate_${kind} {`,
+    "  vocab 256   hidden 128   heads 4",
+    "  ffn 128 swiglu   norm rms",
+    `  layers 1 = ${kind}`,
+    kind === "linear" ? "  linear { kind basic  feature identity }" : "  softmax { rope off }",
+    "}",
+    `parallel { sp ${CALIBRATION.ranks}  linear ${kind === "linear" ? method : "lasp2"}  softmax ${kind === "softmax" ? method : "lasp2h"}  block ${c.block} }`,
+    `train { seq ${c.seq}  batch 1  steps 1  optimizer adamw lr 1e-3  data random  seed 0 }`,
+    "",
+  ].join("\n");
+}
+
+/**
+ * Per-op calibration: runs the last SP rank (the one with the most causal work) of each calibration plan
+ * alone (runtime/exec/calibrate.ts: no peers, no waits), op by op, and divides each op's measured time by
+ * what `base` models for the same steps. The rates above come from a few kernels at one shape; a step
+ * also spends time in ops they do not cover (the loss, layout copies, the cross-chunk products of ring).
+ */
+async function calibrateOps(base: HardwareProfile): Promise<{ opScale: Record<string, number>; commStepSecondsPerByte: number; calibration: string }> {
+  const { parseSpec } = await import("../../../dsl/index.ts");
+  const { compile } = await import("../../index.ts");
+  const { stepWork, stepSeconds } = await import("../simulate-compute.ts");
+  const { timeRankOps } = await import("../../../runtime/exec/calibrate.ts");
+  const measured = new Map<string, number>();
+  const modelled = new Map<string, number>();
+  let commSeconds = 0;
+  let commBytes = 0;
+  for (const kind of ["linear", "softmax"] as const) {
+    for (const method of CALIBRATION[kind].methods) {
+      const text = calibrationSpec(kind, method);
+      const parsed = parseSpec(text, "calibration.lasp");
+      const plan = parsed.spec === undefined ? null : compile(parsed.spec, { source: { file: "calibration.lasp", text } }).plan;
+      if (plan === null) throw new Error(`local profile: the calibration spec does not compile:\n${text}`);
+      const rank = plan.mesh.sp - 1;
+      const steps = [...plan.forward, ...plan.backward, ...plan.gradSync];
+      stepWork(plan, rank).forEach((w, i) => {
+        const op = steps[i]!.op;
+        if (op === "comm_start" || op === "comm_wait") commBytes += w.bytes;
+        else modelled.set(op, (modelled.get(op) ?? 0) + stepSeconds(op, w, base, "fp32"));
+      });
+      const t = await timeRankOps(plan, rank, CALIBRATION.reps);
+      for (const [op, sec] of t.perOp) measured.set(op, (measured.get(op) ?? 0) + sec);
+      commSeconds += t.commSeconds;
+    }
+  }
+  const opScale: Record<string, number> = {};
+  for (const [op, m] of [...measured].sort((a, b) => b[1] - a[1])) {
+    const mod = modelled.get(op) ?? 0;
+    if (mod > 0 && m > 0) opScale[op] = Math.min(20, Math.max(0.05, m / mod));
+  }
+  const L = CALIBRATION.linear;
+  const S = CALIBRATION.softmax;
+  return {
+    opScale,
+    commStepSecondsPerByte: commBytes > 0 ? commSeconds / commBytes : 0,
+    calibration: `last rank of one-layer hidden-128 models on ${CALIBRATION.ranks} ranks, alone: linear ${L.methods.join("/")} at ${L.seq} tokens, softmax ${S.methods.join("/")} at ${S.seq}, median of ${CALIBRATION.reps} steps`,
+  };
+}
+
+/** Runs the benchmark (a few seconds) and writes the cache. */
 export async function measureLocal(): Promise<LocalMeasurement> {
   const t = await measureTfjs();
-  const m: LocalMeasurement = {
+  const raw: LocalMeasurement = {
     key: hostKey(),
     measuredAt: new Date().toISOString(),
     ...t,
@@ -192,6 +272,7 @@ export async function measureLocal(): Promise<LocalMeasurement> {
     cores: os.availableParallelism(),
     totalMemory: os.totalmem(),
   };
+  const m: LocalMeasurement = { ...raw, ...(await calibrateOps(localProfile(raw))) };
   const tmp = `${CACHE_FILE}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(m, null, 2));
   renameSync(tmp, CACHE_FILE);
@@ -203,7 +284,7 @@ export function cachedLocal(): LocalMeasurement | null {
   if (!existsSync(CACHE_FILE)) return null;
   try {
     const m = JSON.parse(readFileSync(CACHE_FILE, "utf8")) as LocalMeasurement;
-    return m.key === hostKey() && typeof m.elementwiseFlops === "number" ? m : null; // v8 file name: no stale v7
+    return m.key === hostKey() && typeof m.elementwiseFlops === "number" ? m : null;
   } catch {
     return null;
   }
@@ -234,12 +315,21 @@ export function localProfile(m: LocalMeasurement): HardwareProfile {
     computeUnits: m.cores,
     intra: link,
     inter: { nicsPerNode: 1, nicBandwidth: m.copyBandwidth, latency: m.wakeLatency },
+    ...(m.opScale !== undefined ? { opScale: m.opScale } : {}),
+    ...(m.commStepSecondsPerByte !== undefined ? { commStepSecondsPerByte: m.commStepSecondsPerByte } : {}),
     sources: [
       `measured on this host, cached in ${CACHE_FILE}: float32 [2048,128]x[128,128] matMul (the runtime's, wasm) ${(m.matmulFlops / 1e9).toFixed(2)} GFLOP/s, ` +
         `softmax-attention kernel ${(m.attentionFlops / 1e9).toFixed(2)} GFLOP/s, ` +
         `linear-attention kernels ${(m.linearAttentionFlops / 1e9).toFixed(2)} GFLOP/s, tiny op ${(m.opSeconds * 1e6).toFixed(1)} us, ` +
         `add ${(m.elementwiseBandwidth / 1e9).toFixed(2)} GB/s, norm + SwiGLU ${(m.elementwiseFlops / 1e9).toFixed(2)} GFLOP/s, SharedArrayBuffer copy ${(m.copyBandwidth / 1e9).toFixed(2)} GB/s, ` +
         `thread wake ${(m.wakeLatency * 1e6).toFixed(1)} us`,
+      ...(m.opScale !== undefined
+        ? [
+            `per-op calibration (measured / modelled): ${Object.entries(m.opScale)
+              .map(([op, k]) => `${op} ${k.toFixed(2)}`)
+              .join(", ")}; comm steps' own work ${((m.commStepSecondsPerByte ?? 0) * 1e9).toFixed(3)} s/GB${m.calibration !== undefined ? ` (${m.calibration})` : ""}`,
+          ]
+        : []),
       "bf16 is not a tfjs-wasm type: the local profile computes at the float32 rate whatever --dtype says",
       "memory per rank: min(4 GiB wasm32 heap, machine memory / ranks)",
     ],

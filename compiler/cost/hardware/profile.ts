@@ -35,6 +35,16 @@ export interface HardwareProfile {
   readonly elementwiseFlops: number;
   /** fixed cost of one compute step (kernel launch / op dispatch), seconds */
   readonly opOverhead: number;
+  /**
+   * local only: per plan op, a factor on its modelled time, from running the runtime's own steps op by op
+   * (hardware/local.ts calibrateOps); ops not listed keep the roofline time
+   */
+  readonly opScale?: Readonly<Partial<Record<string, number>>>;
+  /**
+   * local only: the rank's own work in a comm_start / comm_wait step (packing parts, making tensors of what
+   * arrived), seconds per byte of the step's inputs and outputs, from the same calibration
+   */
+  readonly commStepSecondsPerByte?: number;
   /** local only: compute units all ranks share; W ranks each get min(1, computeUnits / W) of a device */
   readonly computeUnits?: number;
   /** inside a node: per-device bandwidth (one direction) and per-hop latency */
