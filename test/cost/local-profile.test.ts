@@ -67,4 +67,22 @@ describe("local profile", () => {
     expect(two.stepSeconds / four.stepSeconds).toBeLessThan(1.95);
     expect(two.stepSeconds / four.stepSeconds).toBeGreaterThan(1.5);
   });
+  it("scales an op's modelled time by its calibration factor, and costs comm steps' own work per byte", () => {
+    const cal = localProfile({ ...M, opScale: { la_intra: 2.5, xent: 4 }, commStepSecondsPerByte: 1e-9 });
+    const w = { flops: 1e9, bytes: 4e6 };
+    expect(stepSeconds("la_intra", w, cal, "fp32")).toBeCloseTo(2.5 * stepSeconds("la_intra", w, hw, "fp32"), 12);
+    expect(stepSeconds("xent", w, cal, "fp32")).toBeCloseTo(4 * stepSeconds("xent", w, hw, "fp32"), 12);
+    expect(stepSeconds("matmul", w, cal, "fp32")).toBe(stepSeconds("matmul", w, hw, "fp32"));
+    expect(stepSeconds("comm_start", w, hw, "fp32")).toBe(0);
+    expect(stepSeconds("comm_wait", w, cal, "fp32")).toBeCloseTo(4e-3, 12);
+    expect(cal.sources.join(" ")).toMatch(/per-op calibration \(measured \/ modelled\): la_intra 2\.50, xent 4\.00/);
+  });
+  it("puts comm steps' own work on the rank's critical path: ring pays it per hop, in the step time", () => {
+    const spec = loadSpecFile("test/cost/fixtures/linear2.lasp", []).spec!;
+    const plan = compile(specFor(spec, 4, "ring", "lasp2h", 4096)).plan!;
+    const base = predictPlan(plan, hw);
+    const copies = predictPlan(plan, localProfile({ ...M, commStepSecondsPerByte: 1e-8 }));
+    expect(copies.time.computeSeconds).toBeGreaterThan(base.time.computeSeconds);
+    expect(copies.stepSeconds).toBeGreaterThan(base.stepSeconds);
+  });
 });
