@@ -1,12 +1,18 @@
 // LASP-2 scaling on 1, 2, 4 ranks (worker threads): strong (fixed total length N) and weak (fixed length
 // per rank), one-layer linear model through the real plan + executor. Prints a table, writes JSON.
-// Run: npx tsx bench/scaling.ts [--quick] [--strong 16K] [--weak 4K] [--ranks 1,2,4] [--reps 3]
+// Run: npx tsx bench/scaling.ts [--quick] [--strong 16K] [--weak 4K] [--ranks 1,2,4] [--reps 3] [--devices]
+// --devices: a device per rank, emulated (runtime/comm/device-clock.ts; bench/README.md), so 4 ranks scale
+// as on 4 devices joined by this machine's shared memory, not as 4 threads on its 2 cores
 import { fileURLToPath } from "node:url";
+import { loadLocalProfile } from "../compiler/cost/hardware/local.ts";
 import { measurePlans, type PlanMeasure } from "./lib/launch.ts";
 import { compileConfig, DEFAULT_MODEL, fmtTokens, parseLengths, type BenchConfig } from "./lib/specs.ts";
 import { finish, flags, fmtBytes, fmtS, machine, machineLine, table, writeJson } from "./lib/stats.ts";
 
-const f = flags(process.argv.slice(2), { quick: "boolean", strong: "string", weak: "string", ranks: "string", reps: "string", out: "string" });
+const f = flags(process.argv.slice(2), { quick: "boolean", strong: "string", weak: "string", ranks: "string", reps: "string", out: "string", devices: "boolean" });
+const devices = f.has("devices") ? { slots: 1 } : null;
+const local = devices === null ? null : await loadLocalProfile();
+const link = local === null ? null : { profile: local, perNode: local.devicesPerNode, scale: 1 };
 const quick = f.has("quick");
 const strongN = parseLengths((f.get("strong") as string | undefined) ?? (quick ? "2K" : "16K"))[0]!;
 const weakC = parseLengths((f.get("weak") as string | undefined) ?? (quick ? "512" : "4K"))[0]!;
@@ -34,7 +40,7 @@ for (const R of rankCounts) {
   const r = await measurePlans(
     cfgs.map((c) => compileConfig(c.cfg)),
     cfgs.map((c) => c.mode),
-    { ranks: R, transport: "threads", backend: "wasm", warmup: 1, reps, slowStepSeconds: 30, maxStepSeconds: Infinity },
+    { ranks: R, transport: "threads", backend: "wasm", warmup: 1, reps, slowStepSeconds: 30, maxStepSeconds: Infinity, link, devices },
   );
   backend = r.backend;
   cfgs.forEach((c, i) => rows.push({ mode: c.mode, ranks: R, seq: c.cfg.seq, m: r.rows[i]! }));
@@ -66,12 +72,13 @@ const lines = rows.map((r) => {
 const report = [
   `lasp bench/scaling: LASP-2, one linear layer (hidden ${model.hidden}, ${model.heads} heads, ffn ${model.ffn}, block ${model.block.linear}), batch 1, overlap on, worker threads, backend ${backend}`,
   machineLine(m),
-  m.cpus < Math.max(...rankCounts) ? `NOTE: ${m.cpus} cores: beyond ${m.cpus} ranks the ranks share cores, so strong-scaling speedup is capped near ${m.cpus}x and weak-scaling efficiency near ${m.cpus}/R.` : "",
+  devices !== null ? "EMULATED DEVICES: one per rank, one computing at a time, each timed on its own virtual clock; link: this machine's shared memory (local profile)" : "",
+  devices === null && m.cpus < Math.max(...rankCounts) ? `NOTE: ${m.cpus} cores: beyond ${m.cpus} ranks the ranks share cores, so strong-scaling speedup is capped near ${m.cpus}x and weak-scaling efficiency near ${m.cpus}/R.` : "",
   "",
   table(["mode   ranks", "N", "N/rank", "step s", "tokens/s", "speedup", "efficiency", "wait s", "recv/rank", "=", "k"], lines),
   "",
   "strong: N fixed, speedup = t(1) / t(R); weak: N/rank fixed, speedup = R t(1) / t(R) (throughput gain); efficiency = speedup / R",
 ].join("\n");
 process.stdout.write(report + "\n");
-writeJson(out, { bench: "scaling", machine: m, backend, model, reps, rows });
+writeJson(out, { bench: "scaling", machine: m, backend, model, reps, devices, rows });
 process.stderr.write(`wrote ${out}\n`);

@@ -42,6 +42,8 @@ export interface PlanMeasure {
   readonly k: number;
   /** median over steps of the slowest rank's step time (ranks start each step after a barrier) */
   readonly stepSeconds: number;
+  /** every timed step's slowest-rank time, in order */
+  readonly steps: number[];
   /** median over steps of the mean over ranks of the time blocked in comm_wait */
   readonly commWaitSeconds: number;
   /** the same for the time in every other step (kernels, packing, comm_start) */
@@ -125,7 +127,7 @@ export async function measurePlans(plans: readonly Plan[], groups: readonly stri
   const rows = plans.map((_, i): PlanMeasure => {
     const per = ranks.map((x) => x.plans[i]!);
     const steps = per.map((p) => p.steps);
-    if (steps.some((s) => s === null)) return { ran: false, k: 0, stepSeconds: NaN, commWaitSeconds: NaN, computeSeconds: NaN, bytesMax: NaN, predictedMax: NaN, spBytesMax: NaN, spPredictedMax: NaN, bytesMatch: false, mismatches: [] };
+    if (steps.some((s) => s === null)) return { ran: false, k: 0, stepSeconds: NaN, steps: [], commWaitSeconds: NaN, computeSeconds: NaN, bytesMax: NaN, predictedMax: NaN, spBytesMax: NaN, spPredictedMax: NaN, bytesMatch: false, mismatches: [] };
     const k = Math.min(...steps.map((s) => s!.length));
     const at = (j: number) => steps.map((s) => s![j]!);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -135,6 +137,7 @@ export async function measurePlans(plans: readonly Plan[], groups: readonly stri
       ran: true,
       k,
       stepSeconds: median(idx.map((j) => Math.max(...at(j).map((s) => s.stepSeconds)))),
+      steps: idx.map((j) => Math.max(...at(j).map((s) => s.stepSeconds))),
       commWaitSeconds: median(idx.map((j) => mean(at(j).map((s) => s.commWaitSeconds)))),
       computeSeconds: median(idx.map((j) => mean(at(j).map((s) => s.computeSeconds)))),
       bytesMax: Math.max(...per.map((p) => sumBytes(p.bytes!))),

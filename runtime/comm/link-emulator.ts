@@ -16,6 +16,11 @@
 // the k-th receive from rank q reads the stamp of q's k-th send to this rank (edge ranks of a chain post
 // fewer of them, so the group sequence would pair a receive with the wrong collective).
 //
+// A rank's link carries one transfer at a time, as the simulator's does (simulate-schedule.ts): a collective or
+// send posted while the link is still busy with an earlier one starts when that one is done. The link is
+// the rank's, shared by its groups (`LinkState`, one per rank). Without this, a burst of small collectives
+// (the gradient all-reduce, one call per weight) cost one call's latency instead of the sum of them.
+//
 // With emulated devices (device-clock.ts) the same stamps are in each rank's virtual clock, and a wait moves
 // that clock instead of sleeping.
 import { collectiveTime } from "../../compiler/cost/simulate-comm.ts";
@@ -31,6 +36,11 @@ export interface LinkEmulation {
   readonly perNode: number;
   /** multiplies every cost (1 = the cluster's own times) */
   readonly scale: number;
+}
+
+/** When this rank's emulated link is free again (ms on the clock in use); one per rank, shared by its groups. */
+export interface LinkState {
+  freeAt: number;
 }
 
 /** Collectives a group may have in flight before its stamps are overwritten (ranks never drift that far apart). */
@@ -80,6 +90,8 @@ export class EmulatedLinkCommunicator implements Communicator {
     private readonly link: LinkEmulation,
     /** emulated devices: stamp and wait in this rank's virtual clock (else the wall clock) */
     private readonly clock: DeviceClock | null = null,
+    /** the rank's link (pass the same object to all of a rank's communicators) */
+    private readonly linkState: LinkState = { freeAt: 0 },
   ) {
     this.board = new Float64Array(board);
     this.nodes = nodesSpanned(members, link.perNode);
@@ -107,6 +119,13 @@ export class EmulatedLinkCommunicator implements Communicator {
     else this.clock.advanceTo(t);
   }
 
+  /** Puts a transfer of `seconds` on the rank's link once it is free; returns when it lands (ms). */
+  private occupy(seconds: number): number {
+    const end = Math.max(this.now(), this.linkState.freeAt) + 1000 * seconds;
+    this.linkState.freeAt = end;
+    return end;
+  }
+
   /** Seconds this collective takes on the emulated link for a rank receiving `bytes`. */
   cost(kind: CollectiveKind, bytes: number): number {
     if (this.size <= 1) return 0;
@@ -119,7 +138,7 @@ export class EmulatedLinkCommunicator implements Communicator {
     const seq = this.seq++;
     const at = ((seq % BOARD_SLOTS) * this.size + this.rank) * 2;
     this.board[at] = seq + 1;
-    this.board[at + 1] = this.now() + 1000 * this.cost(kind, bytes);
+    this.board[at + 1] = this.occupy(this.cost(kind, bytes));
     return seq;
   }
 
@@ -132,6 +151,8 @@ export class EmulatedLinkCommunicator implements Communicator {
         throw new CommError(`${this.name}: link emulation lost rank ${q}'s stamp for collective #${seq} (more than ${BOARD_SLOTS} in flight)`, this.rank, label);
       latest = Math.max(latest, this.board[at + 1]!);
     }
+    // the collective ends for every rank at the latest arrival: this rank's link is busy until then
+    this.linkState.freeAt = Math.max(this.linkState.freeAt, latest);
     this.until(latest);
   }
 
@@ -189,7 +210,7 @@ export class EmulatedLinkCommunicator implements Communicator {
       const k = this.sent[to]!++;
       const at = this.channelAt(this.rank, to, k);
       this.board[at] = k + 1;
-      this.board[at + 1] = this.now() + 1000 * this.cost("send_recv", 4 * (data === null ? 0 : data.length));
+      this.board[at + 1] = this.occupy(this.cost("send_recv", 4 * (data === null ? 0 : data.length)));
     }
     const h = this.inner.startSendRecv(data, to, from, recvCount, label);
     if (from === null || from === this.rank || this.size <= 1) return h;

@@ -1,7 +1,8 @@
 // Emulated devices (runtime/comm/device-clock.ts): with one slot no two ranks compute at once (their busy
 // intervals never overlap in wall time), yet each rank's virtual clock shows what separate devices would: a
 // compute on every rank takes one compute, not three; an all-gather hidden behind a longer compute costs
-// nothing; a blocking chain adds a compute and a hop per rank. A rank that dies holding the gate ends the
+// nothing; a blocking chain adds a compute and a hop per rank; collectives posted together share the link
+// one after another. A rank that dies holding the gate ends the
 // run with an error naming it, and a launch asking for devices without a link is refused.
 import { describe, expect, it } from "vitest";
 import { collectiveTime } from "../../compiler/cost/simulate-comm.ts";
@@ -40,6 +41,9 @@ describe("emulated devices", () => {
       expect(r.chain, `rank ${r.rank} chain`).toBeGreaterThanOrEqual((r.rank + 1) * compute + r.rank * hop - 1e-6);
       expect(r.chain, `rank ${r.rank} chain`).toBeLessThan(((r.rank + 1) * compute + r.rank * hop) * 1.6);
       expect(r.chainValue).toBe(r.rank);
+      // the rank's link carries one transfer at a time: three back-to-back all-gathers take three
+      expect(r.burst, `rank ${r.rank} burst`).toBeGreaterThanOrEqual(3 * ag * 0.999);
+      expect(r.burst, `rank ${r.rank} burst`).toBeLessThan(3 * ag + 0.05);
     }
     // the last rank of the chain waited for the first two computes and hops
     expect(res[2]!.waited).toBeGreaterThanOrEqual(2 * compute + 2 * hop);

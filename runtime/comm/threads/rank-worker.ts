@@ -27,10 +27,13 @@ const clock =
 waiter.useClock(clock);
 setActiveDeviceClock(clock);
 
+// the rank's one emulated link, shared by its groups
+const link = { freeAt: 0 };
+
 function attach(name: string, shared: GroupShared | null): Communicator {
   if (shared === null) return new SoloCommunicator(name, init.rank);
   const c = new ThreadCommunicator(shared, init.rank, job, opts, waiter);
-  return init.link !== null && shared.linkBoard !== undefined ? new EmulatedLinkCommunicator(c, shared.linkBoard, shared.members, init.link, clock) : c;
+  return init.link !== null && shared.linkBoard !== undefined ? new EmulatedLinkCommunicator(c, shared.linkBoard, shared.members, init.link, clock, link) : c;
 }
 
 const ctx: RankContext = {

@@ -1,6 +1,6 @@
 // Rank module for the emulated-devices test (runtime/comm/device-clock.ts): records the wall interval of each
 // compute (with one slot, no two may overlap), then the virtual times of a parallel compute, an all-gather
-// overlapped with compute, and a blocking chain 0 -> 1 -> 2; `die`: this rank ends its thread mid-compute,
+// overlapped with compute, a blocking chain 0 -> 1 -> 2, and a burst of three all-gathers; `die`: this rank ends its thread mid-compute,
 // holding the gate, so the others must fail instead of waiting for it forever.
 import type { RankContext } from "../../../runtime/comm/context.ts";
 import { activeDeviceClock } from "../../../runtime/comm/device-clock.ts";
@@ -16,6 +16,8 @@ export interface DevicesResult {
   /** virtual seconds from the chain's start to this rank having computed on its input */
   chain: number;
   chainValue: number;
+  /** virtual seconds of three all-gathers started back to back, then waited: one link, one at a time */
+  burst: number;
   waited: number;
 }
 
@@ -54,5 +56,10 @@ export async function rankMain(ctx: RankContext, args: { compute: number; ag: nu
   busy(args.compute, intervals);
   const chain = (clock.nowMs() - v) / 1000;
   if (ctx.rank < c.size - 1) await c.startSendRecv(Float32Array.of(x + 1), ctx.rank + 1, null, 0, "chain").wait();
-  return { rank: ctx.rank, intervals, parallel, overlapped, chain, chainValue: x, waited: clock.waitedMs() / 1000 };
+  await c.barrier("burst");
+  v = clock.nowMs();
+  const hs = [0, 1, 2].map((i) => c.startAllGather(new Float32Array(1000), `burst.${i}`));
+  for (const b of hs) await b.wait();
+  const burst = (clock.nowMs() - v) / 1000;
+  return { rank: ctx.rank, intervals, parallel, overlapped, chain, chainValue: x, burst, waited: clock.waitedMs() / 1000 };
 }
