@@ -23,8 +23,8 @@ export interface BenchJob {
   readonly warmup: number;
   readonly reps: number;
   /**
-   * a plan expected (from the previous plan of its series, scaled by (N/N_prev)^2) or found (its first
-   * timed step) to take longer than this gets one timed step only
+   * a plan expected (from the previous plan of its series, scaled by N/N_prev, squared with a softmax
+   * layer) or found (its first timed step) to take longer than this gets one timed step only
    */
   readonly slowStepSeconds: number;
   /** when a plan's step exceeds this, later plans of its `group` with a longer sequence are skipped */
@@ -152,7 +152,9 @@ export async function rankMain(ctx: RankContext, job: BenchJob): Promise<RankBen
     }
     const seq = plan.spec.train.seq;
     const prev = last.get(group);
-    const expect = prev === undefined ? 0 : prev.seconds * (seq / prev.seq) ** 2;
+    // a step grows with N like its attention: quadratically with a softmax layer, linearly without one
+    const power = plan.spec.model.layers.some((l) => l.kind === "softmax") ? 2 : 1;
+    const expect = prev === undefined ? 0 : prev.seconds * (seq / prev.seq) ** power;
     const rs = await benchUnit(ctx, unit.map((j) => ({ plan: plans[j]!, index: j })), job, prev === undefined ? job.warmup : 0, expect > job.slowStepSeconds ? 1 : job.reps);
     out.push(...rs);
     // every rank gets the same maximum, so every rank takes the same decisions for the later plans
