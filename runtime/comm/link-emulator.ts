@@ -19,7 +19,7 @@
 // A rank's link carries one transfer at a time, as the simulator's does (simulate-schedule.ts): a collective or
 // send posted while the link is still busy with an earlier one starts when that one is done. The link is
 // the rank's, shared by its groups (`LinkState`, one per rank). Without this, a burst of small collectives
-// (the gradient all-reduce, one call per weight) cost one call's latency instead of the sum of them.
+// (a gradient all-reduce per weight, as plans had it before buckets) cost one call's latency, not the sum.
 //
 // With emulated devices (device-clock.ts) the same stamps are in each rank's virtual clock, and a wait moves
 // that clock instead of sleeping.
