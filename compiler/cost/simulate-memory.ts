@@ -11,20 +11,24 @@ export interface MemoryBreakdown {
   /** AdamW m and v (fp32), plus the fp32 master weights under bf16 */
   readonly optimizer: number;
   readonly activations: number;
-  /** peak bytes of collective results in flight (forward/backward), or the largest gradient all-reduce result */
+  /** peak bytes of collective results in flight: SP collectives' receives, gradient buckets' results */
   readonly commBuffers: number;
   readonly total: number;
 }
 
-/** Peak over the step list of the bytes received by collectives started but not yet waited. */
+/**
+ * Peak over the step list of the bytes of collective results in flight (started, not yet waited): what a
+ * collective receives, or for a gradient bucket its whole result (the sums of all its weights' gradients).
+ */
 function inFlightPeak(steps: readonly Step[]): number {
   const live = new Map<string, number>();
   let cur = 0;
   let peak = 0;
   for (const s of steps) {
     if (s.op === "comm_start") {
-      live.set(s.handle, s.bytesPerRank);
-      cur += s.bytesPerRank;
+      const bytes = s.phase === "grad_sync" ? 4 * s.parts.reduce((a, q) => a + q.shape.reduce((x, d) => x * d, 1), 0) : s.bytesPerRank;
+      live.set(s.handle, bytes);
+      cur += bytes;
       peak = Math.max(peak, cur);
     } else if (s.op === "comm_wait") {
       cur -= live.get(s.handle) ?? 0;
@@ -42,12 +46,8 @@ export function memoryOf(plan: Plan, dtype: SimDtype): MemoryBreakdown {
   const grads = n * b;
   const optimizer = n * (dtype === "fp32" ? 8 : 12);
   const activations = (plan.estimates.totals.activationBytes * b) / 4;
-  // the gradient all-reduce frees each input as its result lands: one result at a time is extra
-  const largestGrad = Math.max(
-    0,
-    ...plan.gradSync.filter((s) => s.op === "comm_wait").flatMap((s) => s.out.map((o) => paramBytes(plan, o))),
-  );
-  const commBuffers = (Math.max(inFlightPeak([...plan.forward, ...plan.backward]), largestGrad) * b) / 4;
+  // gradient buckets in flight (started inside the backward with overlap on) count beside the SP collectives
+  const commBuffers = (inFlightPeak([...plan.forward, ...plan.backward, ...plan.gradSync]) * b) / 4;
   return {
     weights,
     grads,
@@ -56,11 +56,6 @@ export function memoryOf(plan: Plan, dtype: SimDtype): MemoryBreakdown {
     commBuffers,
     total: weights + grads + optimizer + activations + commBuffers,
   };
-}
-
-function paramBytes(plan: Plan, gradBuffer: string): number {
-  const p = plan.params.find((q) => q.grad === gradBuffer);
-  return p === undefined ? 0 : 4 * p.shape.reduce((a, c) => a * c, 1);
 }
 
 /** Bytes one device may use: the profile's memory, or its share of the machine's for the local profile. */

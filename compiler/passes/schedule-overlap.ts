@@ -4,6 +4,9 @@
 // and so do waits.
 // With overlap off the wait follows its start at once (the synchronous baseline). A blocking collective
 // (LASP-1's receive, as its reference code issues it) stays where the lowering put it either way.
+// Gradient buckets (grad-sync.ts) with overlap on: each bucket's all_reduce starts inside the backward,
+// right after the step that finishes the last of its gradients, as DDP launches a bucket once it is full;
+// the waits stay in the grad_sync phase, before the optimizer needs the sums.
 import { withIds, type Graph, type Node, type Draft, type CollectiveNode } from "../ir/graph.ts";
 import type { Pass } from "./pass.ts";
 
@@ -63,6 +66,27 @@ export function schedule(nodes: readonly Node[], overlap: boolean): Draft[] {
   return ops;
 }
 
+/**
+ * Moves the gradient buckets' starts into the backward: each after the last backward step that writes one of
+ * its inputs, never before an earlier bucket's start (every rank issues collectives in the same order).
+ */
+export function startGradientsEarly(backward: readonly Draft[], gradSync: readonly Draft[]): { backward: Draft[]; gradSync: Draft[] } {
+  const starts = gradSync.filter((n) => n.op === "comm_start");
+  const at = new Map<number, Draft[]>(); // insert after backward index i (-1: at the front)
+  let floor = -1;
+  for (const s of starts) {
+    let last = -1;
+    backward.forEach((n, i) => {
+      if (writes(n, s.in)) last = i;
+    });
+    floor = Math.max(floor, last);
+    at.set(floor, [...(at.get(floor) ?? []), s]);
+  }
+  const out: Draft[] = [...(at.get(-1) ?? [])];
+  backward.forEach((n, i) => out.push(n, ...(at.get(i) ?? [])));
+  return { backward: out, gradSync: gradSync.filter((n) => n.op !== "comm_start") };
+}
+
 export const scheduleOverlapPass: Pass = {
   name: "schedule-overlap",
   summary: "split collectives into comm_start/comm_wait; with overlap, start early and wait late",
@@ -70,11 +94,14 @@ export const scheduleOverlapPass: Pass = {
     const all = [...g.forward, ...g.backward, ...g.gradSync];
     if (!all.some((n) => n.op === "collective")) return g;
     const ov = g.spec.parallel.overlap;
+    const backward = schedule(g.backward, ov);
+    const gradSync = schedule(g.gradSync, ov);
+    const grads = ov ? startGradientsEarly(backward, gradSync) : { backward, gradSync };
     return {
       ...g,
       forward: withIds(schedule(g.forward, ov), "forward"),
-      backward: withIds(schedule(g.backward, ov), "backward"),
-      gradSync: withIds(schedule(g.gradSync, ov), "grad_sync"),
+      backward: withIds(grads.backward, "backward"),
+      gradSync: withIds(grads.gradSync, "grad_sync"),
     };
   },
 };

@@ -1,7 +1,7 @@
 // Pass schedule-overlap: collectives become comm_start/comm_wait; overlap on hoists starts over
 // independent compute and sinks waits to the first reader; off puts each wait right after its start.
 import { describe, expect, it } from "vitest";
-import { schedule, scheduleOverlapPass } from "../../../compiler/passes/schedule-overlap.ts";
+import { schedule, scheduleOverlapPass, startGradientsEarly } from "../../../compiler/passes/schedule-overlap.ts";
 import { withIds, type Node } from "../../../compiler/ir/graph.ts";
 import { makeSpec } from "../fixtures.ts";
 import { graphBefore, passContract, tinySpec } from "../helpers.ts";
@@ -61,10 +61,30 @@ describe("schedule-overlap", () => {
     const handles = order(before.forward, "collective").map((b) => `h.${b}`);
     expect(order(g.forward, "comm_start")).toEqual(handles);
   });
-  it("a gradient all-reduce starts before the first wait when overlapped", () => {
-    const g = scheduleOverlapPass.run(graphBefore(makeSpec({ pattern: "L" }), "schedule-overlap"), {});
-    const firstWait = g.gradSync.findIndex((n) => n.op === "comm_wait");
-    expect(g.gradSync.slice(0, firstWait).every((n) => n.op === "comm_start")).toBe(true);
-    expect(firstWait).toBe(g.gradSync.filter((n) => n.op === "comm_start").length);
+  it("starts each gradient bucket inside the backward once its gradients are written; waits in grad_sync", () => {
+    const g = scheduleOverlapPass.run(graphBefore(makeSpec({ pattern: "LN", parallel: { sp: 2 } }), "schedule-overlap"), {});
+    expect(g.gradSync.length).toBeGreaterThan(0);
+    expect(g.gradSync.every((n) => n.op === "comm_wait")).toBe(true);
+    const starts = g.backward.flatMap((n, i) => (n.op === "comm_start" && n.phase === "grad_sync" ? [{ n, i }] : []));
+    expect(starts.map(({ n }) => (n as { handle: string }).handle)).toEqual(g.gradSync.map((n) => (n as { handle: string }).handle));
+    for (const { n, i } of starts) {
+      // after the last writer of its inputs, and nothing between that writer and it but other starts
+      const last = g.backward.findLastIndex((b) => b.out.some((o) => n.in.includes(o)));
+      expect(last).toBeLessThan(i);
+      expect(g.backward.slice(last + 1, i).every((b) => b.op === "comm_start")).toBe(true);
+    }
+  });
+  it("with overlap off, every gradient bucket starts and is waited in grad_sync, one after the other", () => {
+    const g = scheduleOverlapPass.run(graphBefore(makeSpec({ pattern: "LN", parallel: { sp: 2, overlap: false } }), "schedule-overlap"), {});
+    expect(g.backward.some((n) => n.op === "comm_start" && n.phase === "grad_sync")).toBe(false);
+    expect(g.gradSync.map((n) => n.op)).toEqual(g.gradSync.flatMap((_n, i) => (i % 2 === 0 ? ["comm_start", "comm_wait"] : [])));
+  });
+  it("keeps bucket starts in order even when a later bucket's gradients are ready first", () => {
+    const mk = (id: string, out: string[]) => ({ op: "add", id, in: [], out, layer: null, phase: "backward", loc: { file: "f", line: 1, col: 1 } }) as never;
+    const st = (h: string, ins: string[]) => ({ op: "comm_start", handle: h, in: ins, out: [], phase: "grad_sync" }) as never;
+    const wt = (h: string) => ({ op: "comm_wait", handle: h, in: [], out: [], phase: "grad_sync" }) as never;
+    const r = startGradientsEarly([mk("a", ["ga"]), mk("b", ["gb"])], [st("h1", ["gb"]), st("h2", ["ga"]), wt("h1"), wt("h2")]);
+    expect(r.backward.map((n) => (n as { id?: string; handle?: string }).id ?? (n as { handle: string }).handle)).toEqual(["a", "b", "h1", "h2"]);
+    expect(r.gradSync).toHaveLength(2);
   });
 });
