@@ -190,28 +190,13 @@ for (let i = 0; i < workerData.rounds; i++) {
   return rt / 2;
 }
 
-/** The calibration runs: one-layer models (hidden 128, 4 heads, the shapes local runs use) on 4 ranks. */
+/** The calibration runs: one-layer models (compiler/cost/one-layer.ts, the benchmarks' model) on 4 ranks. */
 const CALIBRATION = {
   ranks: 4,
-  linear: { seq: 32768, block: 64, methods: ["lasp2", "lasp1", "ring"] },
-  softmax: { seq: 2048, block: 128, methods: ["lasp2h", "ring", "ulysses"] },
+  linear: { seq: 32768, methods: ["lasp2", "lasp1", "ring"] },
+  softmax: { seq: 2048, methods: ["lasp2h", "ring", "ulysses"] },
   reps: 3,
 } as const;
-
-function calibrationSpec(kind: "linear" | "softmax", method: string): string {
-  const c = CALIBRATION[kind];
-  return [
-    `model calibrate_${kind} {`,
-    "  vocab 256   hidden 128   heads 4",
-    "  ffn 128 swiglu   norm rms",
-    `  layers 1 = ${kind}`,
-    kind === "linear" ? "  linear { kind basic  feature identity }" : "  softmax { rope off }",
-    "}",
-    `parallel { sp ${CALIBRATION.ranks}  linear ${kind === "linear" ? method : "lasp2"}  softmax ${kind === "softmax" ? method : "lasp2h"}  block ${c.block} }`,
-    `train { seq ${c.seq}  batch 1  steps 1  optimizer adamw lr 1e-3  data random  seed 0 }`,
-    "",
-  ].join("\n");
-}
 
 /**
  * Per-op calibration: runs the last SP rank (the one with the most causal work) of each calibration plan
@@ -224,13 +209,15 @@ async function calibrateOps(base: HardwareProfile): Promise<{ opScale: Record<st
   const { compile } = await import("../../index.ts");
   const { stepWork, stepSeconds } = await import("../simulate-compute.ts");
   const { timeRankOps } = await import("../../../runtime/exec/calibrate.ts");
+  const { oneLayerSpecText, ONE_LAYER_MODEL } = await import("../one-layer.ts");
   const measured = new Map<string, number>();
   const modelled = new Map<string, number>();
   let commSeconds = 0;
   let commBytes = 0;
   for (const kind of ["linear", "softmax"] as const) {
     for (const method of CALIBRATION[kind].methods) {
-      const text = calibrationSpec(kind, method);
+      const c = CALIBRATION[kind];
+      const text = oneLayerSpecText({ kind, method, seq: c.seq, ranks: CALIBRATION.ranks, overlap: true, model: ONE_LAYER_MODEL });
       const parsed = parseSpec(text, "calibration.lasp");
       const plan = parsed.spec === undefined ? null : compile(parsed.spec, { source: { file: "calibration.lasp", text } }).plan;
       if (plan === null) throw new Error(`local profile: the calibration spec does not compile:\n${text}`);
