@@ -4,6 +4,7 @@
 import type { Plan, Step } from "../plan/schema.ts";
 import type { HardwareProfile, SimDtype } from "./hardware/profile.ts";
 import { DTYPE_BYTES } from "./simulate-compute.ts";
+import { partsElems, type SizingCtx } from "./bytes.ts";
 
 export interface MemoryBreakdown {
   readonly weights: number;
@@ -18,15 +19,15 @@ export interface MemoryBreakdown {
 
 /**
  * Peak over the step list of the bytes of collective results in flight (started, not yet waited): what a
- * collective receives, or for a gradient bucket its whole result (the sums of all its weights' gradients).
+ * collective receives, or for an all-reduce (the gradient buckets) its whole result.
  */
-function inFlightPeak(steps: readonly Step[]): number {
+function inFlightPeak(steps: readonly Step[], ctx: SizingCtx): number {
   const live = new Map<string, number>();
   let cur = 0;
   let peak = 0;
   for (const s of steps) {
     if (s.op === "comm_start") {
-      const bytes = s.phase === "grad_sync" ? 4 * s.parts.reduce((a, q) => a + q.shape.reduce((x, d) => x * d, 1), 0) : s.bytesPerRank;
+      const bytes = s.collective === "all_reduce" ? 4 * partsElems(s.parts, s, ctx, 0) : s.bytesPerRank;
       live.set(s.handle, bytes);
       cur += bytes;
       peak = Math.max(peak, cur);
@@ -47,7 +48,7 @@ export function memoryOf(plan: Plan, dtype: SimDtype): MemoryBreakdown {
   const optimizer = n * (dtype === "fp32" ? 8 : 12);
   const activations = (plan.estimates.totals.activationBytes * b) / 4;
   // gradient buckets in flight (started inside the backward with overlap on) count beside the SP collectives
-  const commBuffers = (inFlightPeak([...plan.forward, ...plan.backward, ...plan.gradSync]) * b) / 4;
+  const commBuffers = (inFlightPeak([...plan.forward, ...plan.backward, ...plan.gradSync], { mesh: plan.mesh, rankTokens: plan.estimates.rankTokens }) * b) / 4;
   return {
     weights,
     grads,
