@@ -119,7 +119,7 @@ async function main(): Promise<void> {
   mkdirSync(args.out, { recursive: true });
   writeFileSync(join(args.out, `results-${args.label}.json`), JSON.stringify({ label: args.label, info, peak, rows }, null, 1));
   writeFileSync(join(args.out, `table-${args.label}.md`), md + "\n");
-  stopWebGPU();
+  await stopWebGPU();
   process.exit(failed === 0 ? 0 : 1);
 }
 

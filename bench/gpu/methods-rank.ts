@@ -184,6 +184,6 @@ export async function rankMain(
   }
   // a live Dawn device in a worker that launchRanks terminates is how the first H100 run ended in a
   // segfault (after every plan had run): destroy this thread's device before returning
-  if (backend === "webgpu") stopWebGPU();
+  if (backend === "webgpu") await stopWebGPU();
   return { backend, rank: ctx.rank, initSeconds, plans: out };
 }

@@ -375,6 +375,10 @@ async function launch(
       if (per.every((p) => p !== undefined))
         col.add(fold(c, per));
     },
+    // how each worker ended: on its own (0) or terminated after the grace (1); a segfault at teardown
+    // (the first H100 runs) would come after these lines
+    onExit: (rank, code) =>
+      console.log(`${stamp(col.t0)} sp ${sp} rank ${rank}: worker ${code === 0 ? "ended on its own" : `ended with code ${code} (terminated)`}`),
   });
 }
 

@@ -33,7 +33,7 @@ export async function sharedGpuWorker(): Promise<boolean> {
     }
     await sync(last!);
     parentPort!.postMessage({ ms: performance.now() - t0 });
-    stopWebGPU();
+    await stopWebGPU();
   } catch (e) {
     parentPort!.postMessage({ error: String(e) });
   }

@@ -86,3 +86,13 @@ export async function initBackend(name: BackendName): Promise<string> {
   await tf.ready();
   return tf.getBackend();
 }
+
+/**
+ * Gives back what this thread's backend holds outside the JS heap: the WebGPU device (after its queue
+ * drains). Call it when the thread's tensor work is done; the wasm and cpu backends need nothing.
+ */
+export async function releaseBackend(): Promise<void> {
+  if (tf.getBackend() !== "webgpu") return;
+  const { stopWebGPU } = await import("./webgpu.ts");
+  await stopWebGPU();
+}

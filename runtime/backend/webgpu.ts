@@ -225,11 +225,18 @@ export function webgpuInfo(): WebGPUInfo | null {
   return started?.info ?? null;
 }
 
-/** Destroys this thread's device so Node can exit (a live device keeps the event loop alive). */
-export function stopWebGPU(): void {
+/**
+ * Destroys this thread's device so Node can exit (a live device keeps the event loop alive), after the
+ * queue has drained (bounded: a hung GPU does not hang the exit). A worker whose Dawn device was still
+ * busy when launchRanks terminated it is how the first H100 runs ended in a segfault.
+ */
+export async function stopWebGPU(drainMs = 5_000): Promise<void> {
   if (started === null) return;
+  const { device } = started;
+  started = null;
   setGpuKernels(null);
   if (tf.findBackendFactory("webgpu") !== null) tf.removeBackend("webgpu");
-  started.device.destroy();
-  started = null;
+  const bound = new Promise<void>((r) => setTimeout(r, drainMs).unref());
+  await Promise.race([device.queue.onSubmittedWorkDone().catch(() => undefined), bound]);
+  device.destroy();
 }

@@ -3,7 +3,7 @@
 // used by `lasp verify` and tests), "train" (runtime/exec/train-loop.ts) and "op" (one attention layer,
 // runtime/exec/op-job.ts).
 import type { Plan } from "../../compiler/plan/schema.ts";
-import { initBackend, type BackendName } from "../backend/index.ts";
+import { initBackend, releaseBackend, type BackendName } from "../backend/index.ts";
 import type { RankContext } from "../comm/context.ts";
 import { assertPlan } from "../../compiler/plan/validate.ts";
 import { seedWeights } from "./seed.ts";
@@ -55,14 +55,19 @@ async function stepJob(ctx: RankContext, a: StepJobArgs): Promise<StepJobResult>
 
 export async function rankMain(ctx: RankContext, args: JobArgs): Promise<StepJobResult | TrainRankResult | OpJobResult> {
   assertPlan(args.plan);
-  switch (args.job) {
-    case "step":
-      return stepJob(ctx, args);
-    case "train":
-      return runTrainLoop(ctx, args);
-    case "op":
-      return opJob(ctx, args);
-    default:
-      return args satisfies never;
+  try {
+    switch (args.job) {
+      case "step":
+        return await stepJob(ctx, args);
+      case "train":
+        return await runTrainLoop(ctx, args);
+      case "op":
+        return await opJob(ctx, args);
+      default:
+        return args satisfies never;
+    }
+  } finally {
+    // results are plain arrays by now: the GPU device goes before the worker ends, not at its teardown
+    await releaseBackend();
   }
 }

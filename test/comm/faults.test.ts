@@ -112,4 +112,20 @@ describe("launchRanks faults", () => {
     expect(e.message).toContain("message of 4194304 bytes exceeds the arena capacity of 1048576 bytes");
     expect(e.message).toContain("capacityBytes");
   });
+
+  it("after a clean run every worker ends on its own; one kept alive by a timer is terminated after the grace", { timeout: GUARD_MS }, async () => {
+    const exits = async (args: FaultArgs, exitGraceMs: number): Promise<{ res: number[]; codes: number[]; ms: number }> => {
+      const codes: number[] = [];
+      const t0 = performance.now();
+      const res = await launchRanks<number>({ sp: 3, dp: 1, entry, args, exitGraceMs, onExit: (r, code) => (codes[r] = code) });
+      return { res, codes, ms: performance.now() - t0 };
+    };
+    const clean = await exits({ mode: "none", who: 0, step: 0, steps: 4 }, 20_000);
+    expect(clean.res).toEqual([30, 30, 30]);
+    expect(clean.codes).toEqual([0, 0, 0]);
+    const linger = await exits({ mode: "linger", who: 2, step: 1, steps: 4 }, 400);
+    expect(linger.res).toEqual([30, 30, 30]);
+    expect(linger.codes).toEqual([0, 0, 1]);
+    expect(linger.ms).toBeGreaterThanOrEqual(400);
+  });
 });

@@ -35,6 +35,13 @@ export interface LaunchOptions {
    * needs `link` (the collectives' modelled costs are what moves those clocks between ranks)
    */
   readonly devices?: DeviceEmulation | null;
+  /**
+   * After every rank has returned, how long to let the workers end on their own (their event loops
+   * drained, native add-ons torn down by the worker itself) before terminating the rest (default 5 000 ms)
+   */
+  readonly exitGraceMs?: number;
+  /** each worker's exit code once it has ended: 0 when it ended on its own, 1 when terminated */
+  readonly onExit?: (rank: number, code: number) => void;
 }
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -42,6 +49,7 @@ export const DEFAULT_CAPACITY_BYTES = 64 * 2 ** 20;
 /** after the first failure, how long to wait for the culprit's own report before rejecting */
 const REPORT_GRACE_MS = 2_000;
 const TERMINATE_GRACE_MS = 3_000;
+const EXIT_GRACE_MS = 5_000;
 
 interface Failure {
   readonly rank: number;
@@ -109,6 +117,7 @@ export async function launchRanks<R>(opts: LaunchOptions): Promise<R[]> {
   let remaining = W;
   const failures = new Map<number, Failure>();
   const workers: Worker[] = [];
+  const exited: Promise<void>[] = [];
 
   return new Promise<R[]>((resolve, reject) => {
     let settled = false;
@@ -162,7 +171,12 @@ export async function launchRanks<R>(opts: LaunchOptions): Promise<R[]> {
         finished[m.rank] = true;
         if (--remaining === 0 && failures.size === 0) {
           settled = true;
-          void terminateAll().then(() => resolve(results));
+          // A worker ends on its own once rankMain's work has drained; terminating one whose native
+          // resources (a Dawn device) are still live is riskier than waiting a moment for it.
+          const grace = new Promise<void>((r) => setTimeout(r, opts.exitGraceMs ?? EXIT_GRACE_MS).unref());
+          void Promise.race([Promise.all(exited), grace])
+            .then(terminateAll)
+            .then(() => resolve(results));
         }
       } else {
         finished[m.rank] = true;
@@ -195,6 +209,14 @@ export async function launchRanks<R>(opts: LaunchOptions): Promise<R[]> {
       };
       const w = new Worker(entryUrl, { workerData: init });
       workers.push(w);
+      exited.push(
+        new Promise<void>((r) =>
+          w.once("exit", (code) => {
+            opts.onExit?.(rank, code);
+            r();
+          }),
+        ),
+      );
       w.on("message", onWorkerMessage);
       w.on("error", (e) =>
         fail({

@@ -1,9 +1,10 @@
 // Rank module for the fault tests: a loop of all_gathers where one rank misbehaves at step k
-// (throws, exits the thread, crashes it, returns early, skips one collective, or sends more than the arena holds).
+// (throws, exits the thread, crashes it, returns early, skips one collective, or sends more than the arena holds),
+// or behaves and leaves a timer running, so its thread cannot end on its own after it returns ("linger").
 import type { RankContext } from "../../../runtime/comm/context.ts";
 
 export interface FaultArgs {
-  mode: "throw" | "exit" | "crash" | "return" | "skip" | "oversize" | "stall" | "none" | "rankLabels";
+  mode: "throw" | "exit" | "crash" | "return" | "skip" | "oversize" | "stall" | "none" | "rankLabels" | "linger";
   who: number;
   step: number;
   steps: number;
@@ -28,6 +29,7 @@ export async function rankMain(ctx: RankContext, a: FaultArgs): Promise<number> 
       if (a.mode === "oversize") await c.startAllReduce(new Float32Array(1 << 20), `step${k}`).wait();
       // never resolves, while the thread stays alive (a timer keeps the event loop busy)
       if (a.mode === "stall") await new Promise(() => setInterval(() => {}, 1000));
+      if (a.mode === "linger") setInterval(() => {}, 1000);
     }
     // rankLabels: every rank uses its own labels (allowed only with checkLabels: false)
     const label = a.mode === "rankLabels" ? `step${k}@${ctx.rank}` : `step${k}`;
