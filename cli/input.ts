@@ -26,7 +26,12 @@ export function readPlanFile(file: string): Plan | string {
   }
   const errs = validatePlan(data);
   if (errs.length > 0)
-    return `'${file}' is not a valid plan (${errs.length} fault(s)):\n` + errs.slice(0, 10).map((e) => `  ${e.instancePath || "/"}: ${e.message} (schema ${e.schemaPath})`).join("\n");
+    return (
+      `'${file}' is not a valid plan (${errs.length} fault(s)):\n` +
+      errs.slice(0, 10).map((e) => `  ${e.instancePath || "/"}: ${e.message} (schema ${e.schemaPath})`).join("\n") +
+      // a plan written by an older lasp lacks what newer specs carry (e.g. parallel.bucket)
+      `\n  if another version of lasp compiled it, compile its spec again (lasp compile SPEC -o ${file})`
+    );
   return data as Plan;
 }
 

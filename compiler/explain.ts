@@ -21,14 +21,17 @@ export interface ExplainJson {
   batch: number;
   rankTokens: number[];
   layers: ExplainLayer[];
-  totals: Plan["estimates"]["totals"] & { commOps: number };
+  totals: Plan["estimates"]["totals"] & { commOps: number; gradBuckets: number };
 }
 
 const sum = (c: readonly CommEstimate[], phase: string) => c.filter((x) => x.phase === phase).reduce((s, x) => s + x.bytesPerRank, 0);
 
 export function explainJson(plan: Plan): ExplainJson {
   const e = plan.estimates;
-  const commOps = [...plan.forward, ...plan.backward, ...plan.gradSync].filter((s) => s.op === "comm_start").length;
+  const starts = [...plan.forward, ...plan.backward, ...plan.gradSync].filter((s) => s.op === "comm_start");
+  const commOps = starts.length;
+  // the gradient all-reduces (parallel.bucket): their starts may sit in the backward under overlap
+  const gradBuckets = starts.filter((s) => s.collective === "all_reduce").length;
   return {
     mesh: plan.mesh,
     seq: plan.spec.train.seq,
@@ -45,7 +48,7 @@ export function explainJson(plan: Plan): ExplainJson {
       flopsBackward: l.flopsBackward,
       activationBytes: l.activationBytes,
     })),
-    totals: { ...e.totals, commOps },
+    totals: { ...e.totals, commOps, gradBuckets },
   };
 }
 
@@ -111,7 +114,9 @@ export function explainText(plan: Plan): string {
       (t.peakBytes !== undefined ? `, peak live ${formatBytes(t.peakBytes)}; ` : "; ") +
       `params ${t.paramCount} (${formatBytes(t.paramBytes)})`,
     `received per rank per step: forward ${formatBytes(t.commBytesForward)}, backward ${formatBytes(t.commBytesBackward)}, ` +
-      `gradient all-reduce ${formatBytes(t.commBytesGradSync)}; ${t.commOps} collectives`,
+      `gradient all-reduce ${formatBytes(t.commBytesGradSync)}` +
+      (t.gradBuckets > 0 ? ` in ${t.gradBuckets} bucket${t.gradBuckets === 1 ? "" : "s"} of <= ${formatBytes(plan.spec.parallel.bucket)}` : "") +
+      `; ${t.commOps} collectives`,
   ];
   return lines.join("\n") + "\n";
 }

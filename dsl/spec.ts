@@ -130,6 +130,9 @@ export type SoftmaxMethod = Static<typeof SoftmaxMethod>;
 export const Layout = Type.Union([Type.Literal("contiguous"), Type.Literal("zigzag")]);
 export type Layout = Static<typeof Layout>;
 
+/** Default gradient bucket: bytes of float32 gradients per all-reduce (DDP's default bucket_cap_mb is 25). */
+export const GRAD_BUCKET_BYTES = 25 * 2 ** 20;
+
 export const ParallelSpec = Type.Object(
   {
     sp: Type.Integer({ minimum: 1 }),
@@ -140,6 +143,8 @@ export const ParallelSpec = Type.Object(
     layout: Layout,
     /** block size used inside a rank for the blocked intra-chunk kernels */
     block: Type.Integer({ minimum: 1 }),
+    /** bytes of float32 weight gradients per all-reduce bucket (a larger tensor goes alone) */
+    bucket: Type.Integer({ minimum: 1 }),
     loc: SourceLoc,
   },
   { additionalProperties: false },

@@ -14,7 +14,7 @@ export const KEYWORDS = [
   "vocab", "hidden", "heads", "kv_heads", "head_dim", "value_dim", "ffn", "norm", "eps", "tie_embeddings",
   "causal", "layers", "layer", "linear", "softmax",
   "kind", "feature", "decay", "rank", "tau", "conv", "rope", "theta",
-  "sp", "dp", "overlap", "layout", "block",
+  "sp", "dp", "overlap", "layout", "block", "bucket",
   "seq", "batch", "steps", "dtype", "optimizer", "lr", "betas", "weight_decay", "warmup", "schedule",
   "min_lr_ratio", "clip", "data", "pairs", "seed",
 ] as const;

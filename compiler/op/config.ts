@@ -1,6 +1,7 @@
 // One attention layer as `lasp op` runs it: its configuration, the checks that name the offending flag or
 // tensor, and the one-layer Spec the compiler's passes read (batch 1, no embedding, FFN or loss).
 import type { Spec, SourceLoc, Layout, LinearMethod, SoftmaxMethod } from "../../dsl/spec.ts";
+import { GRAD_BUCKET_BYTES } from "../../dsl/spec.ts";
 import { chunkCount } from "../plan/partition.ts";
 
 export type OpKind = "linear-attention" | "softmax-attention";
@@ -92,6 +93,7 @@ export function opSpec(c: OpConfig): Spec {
       overlap: c.overlap,
       layout: c.layout,
       block: c.block,
+      bucket: GRAD_BUCKET_BYTES,
       loc: OP_LOC,
     },
     train: {

@@ -1,15 +1,16 @@
 // Pass grad-sync: every weight gradient is summed over all sp*dp ranks (group "world") before the optimizer
 // step (ALGORITHM.md section 4). Gradients travel in buckets, as PyTorch DDP sends them: walking the
 // parameters from the last to the first (the order the backward produces them), each all_reduce carries
-// consecutive gradients up to GRAD_BUCKET_BYTES of float32 (a larger tensor goes alone). One call per
+// consecutive gradients up to the spec's `parallel.bucket` bytes of float32 (25 MiB by default; a larger
+// tensor goes alone). One call per
 // weight paid the collective's fixed cost (call overhead, 2(W-1) hop latencies) once per tensor: on a
 // cluster that is a fixed cost per step that no sequence length amortises.
 import { withIds, type Draft, type Graph } from "../ir/graph.ts";
 import { maxBytesReceived } from "../cost/bytes.ts";
 import type { Pass } from "./pass.ts";
 
-/** Bytes of float32 gradients per all_reduce (DDP's default bucket_cap_mb is 25). */
-export const GRAD_BUCKET_BYTES = 25 * 2 ** 20;
+export { GRAD_BUCKET_BYTES } from "../../dsl/spec.ts";
+import { GRAD_BUCKET_BYTES } from "../../dsl/spec.ts";
 
 type Param = Graph["params"][number];
 
@@ -34,7 +35,7 @@ export function gradBuckets(params: readonly Param[], cap: number = GRAD_BUCKET_
 
 export function gradSync(g: Graph): Draft[] {
   const rankTokens = g.partition?.rankTokens ?? [];
-  return gradBuckets(g.params).map((bucket): Draft => {
+  return gradBuckets(g.params, g.spec.parallel.bucket).map((bucket): Draft => {
     const sizing = {
       collective: "all_reduce" as const,
       group: "world" as const,

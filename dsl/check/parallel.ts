@@ -1,10 +1,11 @@
 // The parallel section -> ParallelSpec: SP/DP sizes, the method per layer kind (a method that belongs
-// to the other kind is a LASP3001 with the right one suggested), overlap, layout, block.
+// to the other kind is a LASP3001 with the right one suggested), overlap, layout, block, gradient bucket.
 import type { Span } from "../diagnostic.ts";
 import type { Setting } from "../ast.ts";
 import type { LinearMethod, ParallelSpec, SoftmaxMethod } from "../spec.ts";
 import { closest } from "../suggest.ts";
 import type { Ctx } from "./context.ts";
+import { GRAD_BUCKET_BYTES } from "../spec.ts";
 
 const LINEAR_METHODS: readonly LinearMethod[] = ["lasp2", "lasp1", "ring"];
 const SOFTMAX_METHODS: readonly SoftmaxMethod[] = ["lasp2h", "ring", "ulysses"];
@@ -35,7 +36,7 @@ export function checkParallel(ctx: Ctx, section: Setting | undefined, fallback: 
     const s = b.get(k);
     if (s !== undefined) spans[k] = s.values[0]?.span ?? s.span;
   }
-  const get = <T>(name: "sp" | "dp" | "linear" | "softmax" | "overlap" | "layout" | "block", dflt: T, read: (s: Setting) => T | undefined): T | undefined => {
+  const get = <T>(name: "sp" | "dp" | "linear" | "softmax" | "overlap" | "layout" | "block" | "bucket", dflt: T, read: (s: Setting) => T | undefined): T | undefined => {
     const s = b.get(name);
     return s === undefined ? dflt : read(s);
   };
@@ -46,8 +47,9 @@ export function checkParallel(ctx: Ctx, section: Setting | undefined, fallback: 
   const overlap = get("overlap", true, (s) => ctx.onOff(ctx.first(s), "overlap"));
   const layout = get("layout", "contiguous" as const, (s) => ctx.word(ctx.first(s), "layout", LAYOUTS));
   const block = get("block", 64, (s) => ctx.int(ctx.first(s), "block", 1, 1 << 20));
+  const bucket = get("bucket", GRAD_BUCKET_BYTES, (s) => ctx.int(ctx.first(s), "bucket", 1, 2 ** 40));
   if (sp === undefined || dp === undefined || linear === undefined || softmax === undefined) return { spec: undefined, spans };
-  if (overlap === undefined || layout === undefined || block === undefined) return { spec: undefined, spans };
+  if (overlap === undefined || layout === undefined || block === undefined || bucket === undefined) return { spec: undefined, spans };
   const loc = ctx.loc(section?.nameSpan ?? fallback);
-  return { spec: { sp, dp, linear, softmax, overlap, layout, block, loc }, spans };
+  return { spec: { sp, dp, linear, softmax, overlap, layout, block, bucket, loc }, spans };
 }

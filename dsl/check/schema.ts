@@ -15,7 +15,7 @@ export const BLOCKS = {
   softmax: { title: "softmax", rule: "softmaxItem", names: ["rope", "causal"] },
   rope: { title: "rope", rule: "ropeParam", names: ["theta"] },
   layer: { title: "layer override", rule: "layerItem", names: ["linear", "softmax"] },
-  parallel: { title: "parallel", rule: "parallelItem", names: ["sp", "dp", "linear", "softmax", "overlap", "layout", "block"] },
+  parallel: { title: "parallel", rule: "parallelItem", names: ["sp", "dp", "linear", "softmax", "overlap", "layout", "block", "bucket"] },
   train: { title: "train", rule: "trainItem", names: ["seq", "batch", "steps", "dtype", "optimizer", "data", "seed"] },
   optimizer: {
     title: "optimizer",

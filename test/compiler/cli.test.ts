@@ -64,6 +64,13 @@ describe("lasp explain", () => {
     expect(j.layers[1].comm.map((c: { op: string }) => c.op)).toEqual(["all_gather", "reduce_scatter"]);
     expect(j.totals.commBytesForward).toBeGreaterThan(0);
   });
+  it("counts the gradient buckets that parallel.bucket cuts (bucket 1: one per weight)", async () => {
+    const per = JSON.parse((await run(["explain", "examples/tiny.lasp", "--json", "--set", "parallel.bucket=1"])).out);
+    const plan = await run(["compile", "examples/tiny.lasp", "--set", "parallel.bucket=1"]);
+    expect(per.totals.gradBuckets).toBe(JSON.parse(plan.out).params.length);
+    const one = await run(["explain", "examples/tiny.lasp"]);
+    expect(one.out).toMatch(/gradient all-reduce [\d.]+ MiB in 1 bucket of <= 25\.0 MiB;/);
+  });
   it("reads a compiled plan and prints a table", async () => {
     const out = join(dir, "t.plan.json");
     expect((await run(["compile", "examples/tiny.lasp", "-o", out])).code).toBe(0);

@@ -1,6 +1,7 @@
 // Hand-written specs for the compiler tests (independent of the DSL): a pure-linear LASP-2 model, a 1/4
 // hybrid LASP-2H model, and a builder for variations.
 import type { Spec, LayerSpec, LinearLayerSpec, SoftmaxLayerSpec, ParallelSpec, ModelSpec } from "../../dsl/spec.ts";
+import { GRAD_BUCKET_BYTES } from "../../dsl/spec.ts";
 
 const loc = (line: number, col = 1) => ({ file: "fixture.lasp", line, col });
 
@@ -51,6 +52,7 @@ export function makeSpec(o: SpecOptions = {}): Spec {
       overlap: true,
       layout: "contiguous",
       block: 16,
+      bucket: GRAD_BUCKET_BYTES,
       ...o.parallel,
       loc: loc(30),
     },

@@ -14,7 +14,7 @@ describe("defaults", () => {
     });
     expect(s.model.layers[0]).toMatchObject({ kind: "linear", linear: { variant: "basic", feature: "identity", decay: { kind: "none" }, conv: 0, causal: true } });
     expect(s.model.layers[1]).toMatchObject({ kind: "softmax", softmax: { ropeTheta: 10000, causal: true } });
-    expect(s.parallel).toMatchObject({ sp: 1, dp: 1, linear: "lasp2", softmax: "lasp2h", overlap: true, layout: "contiguous", block: 64 });
+    expect(s.parallel).toMatchObject({ sp: 1, dp: 1, linear: "lasp2", softmax: "lasp2h", overlap: true, layout: "contiguous", block: 64, bucket: 25 * 2 ** 20 });
     expect(s.train).toMatchObject({
       seq: 2048, batch: 1, steps: 100, dtype: "float32", seed: 0, data: { kind: "random" },
       optimizer: { kind: "adamw", lr: 3e-4, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, warmup: 0, schedule: "cosine", minLrRatio: 0.1, clip: 1 },
@@ -27,9 +27,9 @@ describe("defaults", () => {
   });
 
   it("reads every train and parallel setting", () => {
-    const s = ok(MINIMAL + "parallel { sp 4 dp 2 linear ring softmax ulysses overlap off layout zigzag block 32 }\n" +
+    const s = ok(MINIMAL + "parallel { sp 4 dp 2 linear ring softmax ulysses overlap off layout zigzag block 32 bucket 4M }\n" +
       "train { seq 64K batch 4 steps 7 dtype float32 seed 9 data mqar pairs 8\n optimizer adamw lr 1e-3 betas 0.8 0.99 eps 1e-6 weight_decay 0 warmup 3 schedule constant min_lr_ratio 0 clip 0 }");
-    expect(s.parallel).toMatchObject({ sp: 4, dp: 2, linear: "ring", softmax: "ulysses", overlap: false, layout: "zigzag", block: 32 });
+    expect(s.parallel).toMatchObject({ sp: 4, dp: 2, linear: "ring", softmax: "ulysses", overlap: false, layout: "zigzag", block: 32, bucket: 4 * 2 ** 20 });
     expect(s.train).toMatchObject({
       seq: 65536, batch: 4, steps: 7, seed: 9, data: { kind: "mqar", pairs: 8 },
       optimizer: { lr: 1e-3, beta1: 0.8, beta2: 0.99, eps: 1e-6, weightDecay: 0, warmup: 3, schedule: "constant", minLrRatio: 0, clip: 0 },

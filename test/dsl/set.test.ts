@@ -62,6 +62,7 @@ describe("--set", () => {
     const outOfRange = bad(FILE, ["parallel.sp=0"]).diagnostics[0]!;
     expect(outOfRange).toMatchObject({ code: "LASP2008", span: { file: "--set", start: 12, end: 13 } });
     expect(bad(FILE, ["parallel.sp=abc"]).diagnostics[0]).toMatchObject({ code: "LASP2007", span: { start: 12, end: 15 } });
+    expect(bad(FILE, ["parallel.bucket=0"]).diagnostics[0]).toMatchObject({ code: "LASP2008", span: { file: "--set", start: 16, end: 17 } });
     expect(bad(FILE, ["model.linear.kind=lightnin"]).diagnostics[0]).toMatchObject({ code: "LASP2004", suggestion: "lightning" });
     expect(bad(FILE, ["parallel.linear=lasp2h"]).diagnostics[0]).toMatchObject({ code: "LASP3001", suggestion: "lasp2" });
     expect(bad(FILE, ["model.layers=[linear, softmax"]).diagnostics[0]).toMatchObject({ code: "LASP1003", span: { file: "--set" } });

@@ -46,4 +46,13 @@ describe("grad-sync", () => {
     expect(gradBuckets(ps, 1).length).toBe(ps.length);
     expect(GRAD_BUCKET_BYTES).toBe(25 * 2 ** 20);
   });
+  it("takes the bucket size from the spec's parallel.bucket (bucket 1: one all-reduce per weight)", () => {
+    const ps = g.params;
+    const per = gradSync(graphBefore(makeSpec({ pattern: "LN", parallel: { sp: 4, dp: 2, bucket: 1 } }), "grad-sync"));
+    expect(per).toHaveLength(ps.length);
+    const cap = 4 * Math.max(...ps.map((p) => elems(p.shape)));
+    const some = gradSync(graphBefore(makeSpec({ pattern: "LN", parallel: { sp: 4, dp: 2, bucket: cap } }), "grad-sync"));
+    expect(some).toHaveLength(gradBuckets(ps, cap).length);
+    expect(some.flatMap((n) => n.out)).toEqual(sync[0]!.out);
+  });
 });
