@@ -15,7 +15,10 @@ async function tryWasm(): Promise<boolean> {
   // a bundled lasp (bench/cpu-device) carries the backend's .wasm files in a folder of its own
   const dir = process.env["LASP_WASM_DIR"];
   if (dir !== undefined && dir !== "") wasm.setWasmPaths(dir.endsWith("/") ? dir : `${dir}/`);
-  return tf.setBackend("wasm");
+  if (!(await tf.setBackend("wasm"))) return false;
+  // the package's Slice copies its whole input per call (wasm-slice.ts)
+  (await import("./wasm-slice.ts")).installWasmSlice();
+  return true;
 }
 
 async function tryCpu(): Promise<boolean> {

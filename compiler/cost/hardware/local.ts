@@ -48,7 +48,9 @@ export interface LocalMeasurement {
 // below what those kernels reach), and the add is timed without reading its result back
 // v8: no timing reads its result back (the ops are synchronous on wasm)
 // v9: per-op calibration (opScale): the runtime's own one-rank steps, op by op, against the rates
-export const CACHE_FILE = join(os.tmpdir(), "lasp-local-profile-v9.json");
+// v10: the wasm backend's Slice copies only the slice (runtime/backend/wasm-slice.ts): softmax attention and
+// every blocked kernel that slices got faster, so v9's per-op factors no longer hold
+export const CACHE_FILE = join(os.tmpdir(), "lasp-local-profile-v10.json");
 
 function hostKey(): string {
   const cpu = os.cpus()[0]?.model ?? "cpu";
