@@ -2,7 +2,8 @@
 # GPU check on the lent machine (device tool, repo root, carry=bench/gpu/carry): unpacks node + Dawn,
 # installs the Vulkan loader, finds the NVIDIA ICD, probes, runs check.mjs (RUN_MODE=tune: tune.ts; RUN_MODE=fused:
 # the attention kernels with the fused WGSL kernels off, then on;
-# RUN_MODE=methods: methods.mjs, lasp2 vs lasp1 vs ring through plan + executor, < 4.5 min); < 6 min.
+# RUN_MODE=methods: methods.mjs, lasp2 vs lasp1 vs ring through plan + executor, < 4.5 min;
+# RUN_MODE=next: fused (90 s each) then methods in one call, < 9 min); < 6 min.
 # Locally (lavapipe): LASP_WEBGPU_SOFTWARE=1 SKIP_DEBS=1 VK_DRIVER_FILES=<icd.json> LD_LIBRARY_PATH=<loader dir> bench/gpu/run.sh
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -78,17 +79,16 @@ if [ "${RUN_MODE:-check}" = tune ]; then
   exit 0
 fi
 
-if [ "${RUN_MODE:-check}" = fused ]; then
+fused() {
   # the fused WGSL attention kernels (block-state scan, diagonal tile) against tfjs ops, same shapes, one run
   for fused in 0 1; do
     echo "== linear kernels, LASP_WEBGPU_FUSED=$fused, $(($(date +%s) - T0)) s in"
-    LASP_WEBGPU_FUSED=$fused timeout 170 ./node check.mjs --only linear --budget-s 150 --out "$OUT" --label "fused$fused" ${CHECK_ARGS:-}
+    LASP_WEBGPU_FUSED=$fused timeout $((${FUSED_BUDGET_S:-150} + 20)) ./node check.mjs --only linear --budget-s "${FUSED_BUDGET_S:-150}" \
+      --out "$OUT" --label "fused$fused" ${CHECK_ARGS:-}
     echo "exit $?"
   done
-  echo "== done in $(($(date +%s) - T0)) s"
-  exit 0
-fi
-if [ "${RUN_MODE:-check}" = methods ]; then
+}
+methods() {
   # no new plan starts after METHODS_BUDGET_S; the whole step ends by METHODS_TIMEOUT_S (progress lines
   # carry each plan's step times, so a cut-off run still shows what finished)
   echo "== methods: lasp2 vs lasp1 vs ring, 1 and W ranks (worker threads, one Dawn device each), $(($(date +%s) - T0)) s in"
@@ -98,13 +98,23 @@ if [ "${RUN_MODE:-check}" = methods ]; then
     SMI=$!
   fi
   timeout -k 5 "${METHODS_TIMEOUT_S:-230}" ./node methods.mjs --budget-s "${METHODS_BUDGET_S:-150}" --out "$OUT" ${METHODS_ARGS:-}
-  echo "exit $?; done in $(($(date +%s) - T0)) s"
+  local rc=$?
+  echo "exit $rc$([ $rc = 139 ] && echo ' (segmentation fault)'); done in $(($(date +%s) - T0)) s"
   if [ -n "$SMI" ]; then
     kill "$SMI"
     echo "GPU samples (every 2 s): $(($(wc -l <"$OUT/smi.csv") - 1)); peak memory.used: $(tail -n +2 "$OUT/smi.csv" | cut -d, -f2 | sort -n | tail -1); peak utilization: $(tail -n +2 "$OUT/smi.csv" | cut -d, -f3 | sort -n | tail -1)"
   fi
-  exit 0
-fi
+}
+case "${RUN_MODE:-check}" in
+  fused) fused; echo "== done in $(($(date +%s) - T0)) s"; exit 0 ;;
+  methods) methods; exit 0 ;;
+  # both in one device call (a fresh machine costs minutes of the session's 15): < 9 min with the defaults
+  next)
+    FUSED_BUDGET_S=${FUSED_BUDGET_S:-90} fused
+    methods
+    echo "== done in $(($(date +%s) - T0)) s"
+    exit 0 ;;
+esac
 
 echo "== check (default Dawn toggles), $(($(date +%s) - T0)) s in"
 timeout 240 ./node check.mjs --budget-s ${CHECK_BUDGET_S:-200} --out "$OUT" --label default ${CHECK_ARGS:-}

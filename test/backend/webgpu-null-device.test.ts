@@ -60,7 +60,7 @@ describe("GPU error counting", () => {
       await new Promise((res) => setTimeout(res, 50));
       expect(webgpuErrorCount()).toBe(before + 1);
     } finally {
-      stopWebGPU();
+      await stopWebGPU();
     }
   });
 });
