@@ -1,5 +1,6 @@
 // The MPI launcher side of a rank: under `mpirun -np sp*dp`, each process builds the same RankContext
 // as the worker-thread launcher (world / sp / dp communicators, post), so the executor runs unchanged.
+import { bindLocalGpu } from "../../backend/gpu-binding.ts";
 import type { RankContext } from "../context.ts";
 import { loadMpi, type MpiBinding } from "./binding.ts";
 import { installFatalHandlers } from "./fatal.ts";
@@ -35,6 +36,13 @@ export async function mpiRankContext(sp: number, dp: number, opts: MpiRankOption
       `rank ${info.rank}: mpirun started ${info.size} ranks but the mesh sp=${sp} x dp=${dp} needs ${sp * dp} (mpirun -np ${sp * dp})`,
     );
   }
+  // one GPU per process (CUDA_VISIBLE_DEVICES from the launcher's local rank), before any backend loads
+  const gpu = bindLocalGpu();
+  if (gpu?.shared === true && gpu.localRank.rank === 0)
+    process.stderr.write(
+      `lasp: ${gpu.localRank.size ?? "more"} ranks on this node share ${gpu.visible.length} GPU(s) (${gpu.localRank.source}); ` +
+        "each rank takes GPU (local rank mod GPUs) of CUDA_VISIBLE_DEVICES\n",
+    );
   const timeoutMs = opts.timeoutMs ?? defaultMpiTimeoutMs();
   const spIndex = info.rank % sp;
   const dpIndex = Math.floor(info.rank / sp);
