@@ -2,6 +2,7 @@
 // so calling it once per received key block (ring) or once on gathered K/V (LASP-2H) is exact.
 // API: saBackward(q, k, v, o, lse, dO, posQ, posK, opts) -> {dq [BH,Cq,dk], dk [BHkv,Ck,dk], dv [BHkv,Ck,dv]}.
 import * as tf from "@tensorflow/tfjs-core";
+import { expFast } from "./simd/exp.ts";
 import { matMul } from "./simd/matmul.ts";
 import { qRows, saDims, type SaOptions } from "./softmax-common.ts";
 import { blockMask } from "./softmax-mask.ts";
@@ -71,7 +72,7 @@ export function saBackward(
             let s = matMul(qb, kt, false, true);
             if (mask.kind === "mask") s = tf.add(s, tf.tensor2d(mask.bias, [rows, bk]));
             // s <= lse holds for exact lse; the clamp only guards exp() against overflow to Infinity
-            let p = tf.exp(tf.minimum(tf.sub(s, lseb), 0));
+            let p = expFast(tf.minimum(tf.sub(s, lseb), 0));
             if (mask.kind === "mask") p = tf.mul(p, tf.tensor2d(mask.keep, [rows, bk]));
             addInto(dvAcc, kb, matMul(p, dOb, true, false));
             const ds = tf.mul(p, tf.sub(matMul(dOb, vt, false, true), Db));

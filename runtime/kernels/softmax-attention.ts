@@ -3,6 +3,7 @@
 // API: saForward(q, k, v, posQ, posK, opts) -> {o, lse}; saMerge(a, b) -> {o, lse};
 //      saBackward(q, k, v, o, lse, dO, posQ, posK, opts) -> {dq, dk, dv} (re-exported); SA_EMPTY_LSE.
 import * as tf from "@tensorflow/tfjs-core";
+import { expFast } from "./simd/exp.ts";
 import { matMul } from "./simd/matmul.ts";
 import { qRows, saDims, type SaOptions, type SaPartial } from "./softmax-common.ts";
 import { blockMask, SA_EMPTY_LSE } from "./softmax-mask.ts";
@@ -62,7 +63,7 @@ export function saForward(
           if (mask.kind === "mask") s = tf.add(s, tf.tensor2d(mask.bias, [rows, bk]));
           const m = tf.maximum(st.m, tf.max(s, -1, true));
           const alpha = tf.exp(tf.sub(st.m, m));
-          let p = tf.exp(tf.sub(s, m));
+          let p = expFast(tf.sub(s, m));
           // rows still without a visible key have m = SA_EMPTY_LSE, where masked scores give exp(0)
           if (mask.kind === "mask") p = tf.mul(p, tf.tensor2d(mask.keep, [rows, bk]));
           const l = tf.add(tf.mul(st.l, alpha), tf.sum(p, -1, true));

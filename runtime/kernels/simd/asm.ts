@@ -125,9 +125,19 @@ export class Fn {
   load32Splat(offset = 0): this {
     return this.simd(0x09, 2, ...uleb(offset));
   }
-  f32x4(op: "add" | "sub" | "mul" | "splat"): this {
-    const codes = { splat: 0x13, add: 0xe4, sub: 0xe5, mul: 0xe6 };
+  /** f32x4 lane ops; min / max propagate NaN (IEEE minimum / maximum), lt gives an all-ones lane mask */
+  f32x4(op: "add" | "sub" | "mul" | "splat" | "min" | "max" | "nearest" | "lt"): this {
+    const codes = { splat: 0x13, add: 0xe4, sub: 0xe5, mul: 0xe6, min: 0xe8, max: 0xe9, nearest: 0x6a, lt: 0x43 };
     return this.simd(codes[op]);
+  }
+  /** i32x4 lane ops: add, shl (by an i32 count), trunc_sat_f32x4_s (float lanes to saturated ints) */
+  i32x4(op: "add" | "shl" | "truncSatF32"): this {
+    const codes = { add: 0xae, shl: 0xab, truncSatF32: 0xf8 };
+    return this.simd(codes[op]);
+  }
+  /** v128.andnot: a & ~b */
+  andNot(): this {
+    return this.simd(0x4f);
   }
   /** i8x16.shuffle of two vectors by 16 lane indices (0-15 the first, 16-31 the second) */
   shuffle(lanes: readonly number[]): this {

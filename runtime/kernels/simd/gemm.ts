@@ -23,6 +23,7 @@ type I = number;
 export interface Kernel {
   readonly packT: (X: I, P: I, K4: I, src: I, dst: I, sx: I, rowB: I, dx: I, panelB: I) => void;
   readonly mulRows: (R: I, J: I, P: I, src: I, m: I, dst: I) => void;
+  readonly exp4: (N4: I, src: I, dst: I) => void;
   readonly scan: (R: I, J: I, L: I, src: I, dst: I, fac: I, hasFac: I, rev: I) => void;
   readonly gemm: (X: I, MP: I, NP: I, K: I, pa: I, pb: I, pc: I, sa: I, sb: I, ars: I, acs: I, aps: I, bks: I, bjs: I, beta: I, tri: I) => void;
   readonly copy4: (n0: I, n1: I, n2: I, n3: I, src: I, dst: I, s0: I, s1: I, s2: I, s3: I, d0: I, d1: I, d2: I, d3: I) => void;
@@ -55,7 +56,7 @@ export function kernelFor(mem: WasmMemory): Kernel {
   if (k === undefined) {
     const inst = new WA.Instance(moduleOrNull()!, { env: { mem } });
     const e = inst.exports;
-    k = { gemm: e["gemm"] as Kernel["gemm"], copy4: e["copy4"] as Kernel["copy4"], scan: e["scan"] as Kernel["scan"], mulRows: e["mulRows"] as Kernel["mulRows"], packT: e["packT"] as Kernel["packT"] };
+    k = { gemm: e["gemm"] as Kernel["gemm"], copy4: e["copy4"] as Kernel["copy4"], scan: e["scan"] as Kernel["scan"], mulRows: e["mulRows"] as Kernel["mulRows"], packT: e["packT"] as Kernel["packT"], exp4: e["exp4"] as Kernel["exp4"] };
     kernels.set(mem, k);
   }
   return k;
