@@ -50,7 +50,8 @@ export interface LocalMeasurement {
 // v9: per-op calibration (opScale): the runtime's own one-rank steps, op by op, against the rates
 // v10: the wasm backend's Slice copies only the slice (runtime/backend/wasm-slice.ts): softmax attention and
 // every blocked kernel that slices got faster, so v9's per-op factors no longer hold
-export const CACHE_FILE = join(os.tmpdir(), "lasp-local-profile-v10.json");
+// v11: softmax attention's exp runs on our SIMD kernel (runtime/kernels/simd/exp.ts)
+export const CACHE_FILE = join(os.tmpdir(), "lasp-local-profile-v11.json");
 
 function hostKey(): string {
   const cpu = os.cpus()[0]?.model ?? "cpu";
