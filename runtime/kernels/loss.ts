@@ -4,6 +4,7 @@
 //      crossEntropyBackward(logits, targets, normaliser, dloss = 1) -> dlogits [T, V];
 //      accuracy(logits, targets) -> scalar count of scored tokens whose argmax equals the target.
 import * as tf from "@tensorflow/tfjs-core";
+import { expFast } from "./simd/exp.ts";
 
 /** One-hot targets and 0/1 scored weights; ids outside the vocabulary (other than -1) are an error. */
 function targetsOf(targets: Int32Array, t: number, v: number): { onehot: tf.Tensor2D; scored: tf.Tensor2D } {
@@ -22,11 +23,17 @@ function targetsOf(targets: Int32Array, t: number, v: number): { onehot: tf.Tens
   };
 }
 
+/** log softmax over the last axis with our SIMD exp on wasm (tf.logSoftmax's exp is scalar there). */
+function logSoftmax(x: tf.Tensor2D): tf.Tensor2D {
+  const z = tf.sub(x, tf.max(x, -1, true));
+  return tf.sub(z, tf.log(tf.sum(expFast(z), -1, true))) as tf.Tensor2D;
+}
+
 export function crossEntropy(logits: tf.Tensor2D, targets: Int32Array, normaliser: number): tf.Scalar {
   const [t, v] = logits.shape;
   return tf.tidy(() => {
     const { onehot, scored } = targetsOf(targets, t, v);
-    const logp = tf.logSoftmax(logits);
+    const logp = logSoftmax(logits);
     const picked = tf.sum(tf.mul(logp, onehot), -1, true);
     return tf.div(tf.neg(tf.sum(tf.mul(picked, scored))), normaliser) as tf.Scalar;
   });
@@ -41,7 +48,7 @@ export function crossEntropyBackward(
   const [t, v] = logits.shape;
   return tf.tidy(() => {
     const { onehot, scored } = targetsOf(targets, t, v);
-    return tf.mul(tf.sub(tf.softmax(logits), onehot), tf.mul(scored, dloss / normaliser)) as tf.Tensor2D;
+    return tf.mul(tf.sub(expFast(logSoftmax(logits)), onehot), tf.mul(scored, dloss / normaliser)) as tf.Tensor2D;
   });
 }
 

@@ -2,6 +2,7 @@
 // o_r = sum_{s<=r} (q_r . k_s decayed by exp(c_r - c_s)) v_s. The mask keeps s <= r (diagonal included);
 // decays are exponentiated only as min(c_r - c_s, 0), so masked-out entries never overflow.
 import * as tf from "@tensorflow/tfjs-core";
+import { expFast } from "../simd/exp.ts";
 import { matMul, simdMatMulActive } from "../simd/matmul.ts";
 import { mulRows } from "../simd/scan.ts";
 import { gpuKernels } from "../gpu-hooks.ts";
@@ -61,12 +62,12 @@ function tile(q: Tensor, k: Tensor, c: Tensor | null, fixed: FixedTile | null): 
   if (!c) return { a: tf.mul(matMul(q, k, false, true, LOWER), mask), e: mask, perDim: false };
   if (c.shape[2] === 1) {
     const diff = tf.sub(c, tf.transpose(c, [0, 2, 1]));
-    const e = tf.mul(tf.exp(tf.minimum(diff, 0)), mask);
+    const e = tf.mul(expFast(tf.minimum(diff, 0)), mask);
     return { a: tf.mul(matMul(q, k, false, true, LOWER), e), e, perDim: false };
   }
   // c_r - c_s per key dim: [X, b(r), b(s), dk]
   const diff = tf.sub(tf.expandDims(c, 2), tf.expandDims(c, 1));
-  const e = tf.mul(tf.exp(tf.minimum(diff, 0)), tf.expandDims(mask, 2));
+  const e = tf.mul(expFast(tf.minimum(diff, 0)), tf.expandDims(mask, 2));
   const a = tf.sum(tf.mul(tf.mul(tf.expandDims(q, 2), tf.expandDims(k, 1)), e), 3);
   return { a, e, perDim: true };
 }
