@@ -1,6 +1,7 @@
 // `lasp run SPEC|PLAN`: train the model across ranks (worker threads by default, MPI processes with
 // --transport mpi under mpirun): progress bar, metrics JSONL, checkpoints, resume, a timeline for reports.
 import * as fs from "node:fs";
+import { rankEntryUrl } from "../../runtime/exec/rank-entry-url.ts";
 import * as path from "node:path";
 import type { Plan } from "../../compiler/plan/schema.ts";
 import { launchRanks } from "../../runtime/comm/threads/launch.ts";
@@ -105,7 +106,7 @@ async function runThreads(s: RunSetup): Promise<number> {
     sp: s.plan.mesh.sp,
     dp: s.plan.mesh.dp,
     // a bundled lasp (bench/device-cpu) names its bundled rank module
-    entry: process.env["LASP_RANK_ENTRY"] ? new URL(process.env["LASP_RANK_ENTRY"], "file:///") : new URL("../../runtime/exec/rank-entry.ts", import.meta.url),
+    entry: rankEntryUrl(),
     args: s.args,
     timeoutMs: s.timeoutMs,
     onMessage: (_rank, msg) => {

@@ -2,6 +2,7 @@
 // one-layer plan's forward and backward with the plan interpreter, hand back the outputs and the bytes
 // received) and the launcher side (worker threads, outputs put back in global order, bytes vs the plan).
 import * as tf from "@tensorflow/tfjs-core";
+import { rankEntryUrl } from "./rank-entry-url.ts";
 import type { Plan } from "../../compiler/plan/schema.ts";
 import type { OpPlan } from "../../compiler/op/build.ts";
 import { initBackend, type BackendName } from "../backend/index.ts";
@@ -153,7 +154,7 @@ export async function runOps(ops: readonly OpInput[], opts: OpRunOptions): Promi
   const results = await launchRanks<OpJobResult>({
     sp,
     dp: 1,
-    entry: new URL("./rank-entry.ts", import.meta.url),
+    entry: rankEntryUrl(),
     args: { job: "op", plan: runs[0]!.plan, backend: opts.backend, runs } satisfies OpJobArgs,
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
   });

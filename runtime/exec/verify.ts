@@ -1,6 +1,7 @@
 // `lasp verify`: one training step of a spec on R sequence-parallel ranks and on one device, from the same
 // seed and batch; per-layer activation and per-weight gradient errors, and measured vs predicted bytes.
 import type { Spec } from "../../dsl/spec.ts";
+import { rankEntryUrl } from "./rank-entry-url.ts";
 import { compile } from "../../compiler/index.ts";
 import type { Plan } from "../../compiler/plan/schema.ts";
 import type { BackendName } from "../backend/index.ts";
@@ -94,7 +95,7 @@ export function layerOutputs(spec: Spec): string[] {
 export async function verifySpec(spec: Spec, opts: VerifyOptions): Promise<VerifyReport> {
   const { single, parallel } = verifyPlans(spec, opts.ranks);
   const capture = layerOutputs(spec);
-  const entry = new URL("./rank-entry.ts", import.meta.url);
+  const entry = rankEntryUrl();
   const run = (plan: Plan) =>
     launchRanks<StepJobResult>({
       sp: plan.mesh.sp,
