@@ -2,15 +2,12 @@
 // step (ALGORITHM.md section 4). Gradients travel in buckets, as PyTorch DDP sends them: walking the
 // parameters from the last to the first (the order the backward produces them), each all_reduce carries
 // consecutive gradients up to the spec's `parallel.bucket` bytes of float32 (25 MiB by default; a larger
-// tensor goes alone). One call per
-// weight paid the collective's fixed cost (call overhead, 2(W-1) hop latencies) once per tensor: on a
-// cluster that is a fixed cost per step that no sequence length amortises.
+// tensor goes alone). One call per weight paid the collective's fixed cost (call overhead, 2(W-1) hop
+// latencies) once per tensor: on a cluster that is a fixed cost per step that no sequence length amortises.
+import { GRAD_BUCKET_BYTES } from "../../dsl/spec.ts";
 import { withIds, type Draft, type Graph } from "../ir/graph.ts";
 import { maxBytesReceived } from "../cost/bytes.ts";
 import type { Pass } from "./pass.ts";
-
-export { GRAD_BUCKET_BYTES } from "../../dsl/spec.ts";
-import { GRAD_BUCKET_BYTES } from "../../dsl/spec.ts";
 
 type Param = Graph["params"][number];
 

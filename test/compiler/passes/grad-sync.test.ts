@@ -1,7 +1,9 @@
-// Pass grad-sync: the weight gradients all-reduced over the world group, in DDP-style buckets of at most
-// GRAD_BUCKET_BYTES, walking the parameters from the last to the first, from local gradient to `grad.<name>`.
+// Pass grad-sync: the weight gradients all-reduced over the world group, in DDP-style buckets of at most the
+// spec's parallel.bucket (GRAD_BUCKET_BYTES by default), walking the parameters from the last to the first,
+// from local gradient to `grad.<name>`.
 import { describe, expect, it } from "vitest";
-import { GRAD_BUCKET_BYTES, gradBuckets, gradSync } from "../../../compiler/passes/grad-sync.ts";
+import { GRAD_BUCKET_BYTES } from "../../../dsl/spec.ts";
+import { gradBuckets, gradSync } from "../../../compiler/passes/grad-sync.ts";
 import { makeSpec } from "../fixtures.ts";
 import { graphBefore, passContract, tinySpec } from "../helpers.ts";
 
