@@ -29,6 +29,12 @@ function logSoftmax(x: tf.Tensor2D): tf.Tensor2D {
   return tf.sub(z, tf.log(tf.sum(expFast(z), -1, true))) as tf.Tensor2D;
 }
 
+/** softmax over the last axis, one exp per value (as logSoftmax) */
+function softmax(x: tf.Tensor2D): tf.Tensor2D {
+  const e = expFast(tf.sub(x, tf.max(x, -1, true)));
+  return tf.div(e, tf.sum(e, -1, true)) as tf.Tensor2D;
+}
+
 export function crossEntropy(logits: tf.Tensor2D, targets: Int32Array, normaliser: number): tf.Scalar {
   const [t, v] = logits.shape;
   return tf.tidy(() => {
@@ -48,7 +54,7 @@ export function crossEntropyBackward(
   const [t, v] = logits.shape;
   return tf.tidy(() => {
     const { onehot, scored } = targetsOf(targets, t, v);
-    return tf.mul(tf.sub(expFast(logSoftmax(logits)), onehot), tf.mul(scored, dloss / normaliser)) as tf.Tensor2D;
+    return tf.mul(tf.sub(softmax(logits), onehot), tf.mul(scored, dloss / normaliser)) as tf.Tensor2D;
   });
 }
 

@@ -209,14 +209,8 @@ export async function launchRanks<R>(opts: LaunchOptions): Promise<R[]> {
       };
       const w = new Worker(entryUrl, { workerData: init });
       workers.push(w);
-      exited.push(
-        new Promise<void>((r) =>
-          w.once("exit", (code) => {
-            opts.onExit?.(rank, code);
-            r();
-          }),
-        ),
-      );
+      let markExited: () => void = () => undefined;
+      exited.push(new Promise<void>((r) => (markExited = r)));
       w.on("message", onWorkerMessage);
       w.on("error", (e) =>
         fail({
@@ -228,6 +222,8 @@ export async function launchRanks<R>(opts: LaunchOptions): Promise<R[]> {
         }),
       );
       w.on("exit", (code) => {
+        opts.onExit?.(rank, code);
+        markExited();
         if (!finished[rank])
           fail({
             rank,
