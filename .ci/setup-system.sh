@@ -10,6 +10,8 @@ command -v mpirun >/dev/null 2>&1 || need+=(openmpi-bin)
 # mpirun (Open MPI 4) looks for ssh/rsh even for a local job; a recommend that --no-install-recommends drops
 command -v ssh >/dev/null 2>&1 || command -v rsh >/dev/null 2>&1 || need+=(openssh-client)
 [ -f /usr/include/x86_64-linux-gnu/openmpi/mpi.h ] || [ -f /usr/lib/x86_64-linux-gnu/openmpi/include/mpi.h ] || need+=(libopenmpi-dev)
+# the Vulkan headers for the device-tag layer (npm run build:vk, native/vulkan/): one GPU per rank on WebGPU
+[ -f /usr/include/vulkan/vk_layer.h ] || need+=(libvulkan-dev)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

@@ -6,6 +6,7 @@ import type { Plan } from "../../compiler/plan/schema.ts";
 import { assertPlan } from "../../compiler/plan/validate.ts";
 import { initBackend, type BackendName } from "../../runtime/backend/index.ts";
 import { stopWebGPU, webgpuErrorCount } from "../../runtime/backend/webgpu.ts";
+import { setRankOnNode } from "../../runtime/backend/vk-device-tag.ts";
 import type { RankContext } from "../../runtime/comm/context.ts";
 import {
   localBatch,
@@ -146,6 +147,7 @@ export async function rankMain(
   job: MethodsJob,
 ): Promise<MethodsRankResult> {
   const t0 = performance.now();
+  setRankOnNode(ctx.rank);
   const backend = await initBackend(job.backend);
   const initSeconds = (performance.now() - t0) / 1000;
   const out: RankPlanResult[] = [];

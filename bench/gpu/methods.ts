@@ -10,6 +10,7 @@ import type { Plan } from "../../compiler/plan/schema.ts";
 import { parseSpec } from "../../dsl/index.ts";
 import type { BackendName } from "../../runtime/backend/index.ts";
 import { launchRanks } from "../../runtime/comm/threads/launch.ts";
+import { spreadRanksOverGpus } from "../../runtime/backend/vk-device-tag.ts";
 import {
   byteMismatches,
   type GroupBytes,
@@ -354,6 +355,7 @@ async function launch(
   const got = cfgs.map(() =>
     Array.from({ length: sp }, (): RankPlanResult | undefined => undefined),
   );
+  await spreadRanksOverGpus(sp, a.backend);
   return launchRanks<MethodsRankResult>({
     sp,
     dp: 1,

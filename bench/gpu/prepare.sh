@@ -34,6 +34,10 @@ if ! ls "$C"/debs/libvulkan1_*.deb >/dev/null 2>&1; then
   (cd "$C/debs" && apt-get $o download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
 fi
 
+# The device-tag Vulkan layer (one GPU per rank on multi-GPU nodes), checked on the card by vk-tag-probe.mjs.
+bash native/vulkan/build.sh "$C/vulkan" >/dev/null
+cp bench/gpu/vk-tag-probe.mjs "$C/vk-tag-probe.mjs"
+
 # tfjs-core is CommonJS and calls require(): give each ESM bundle a real `require`. Backends that are
 # not carried (wasm, tfjs-node) stay external: importing one there fails with its own message.
 bundle() {

@@ -3,7 +3,7 @@
 # installs the Vulkan loader, finds the NVIDIA ICD, probes, runs check.mjs (RUN_MODE=tune: tune.ts; RUN_MODE=fused:
 # the attention kernels with the fused WGSL kernels off, then on;
 # RUN_MODE=methods: methods.mjs, lasp2 vs lasp1 vs ring through plan + executor, < 4.5 min;
-# RUN_MODE=next: fused (90 s each) then methods in one call, < 9 min); < 6 min.
+# RUN_MODE=next: the device-tag layer probe, fused (90 s each), then methods in one call, < 9 min); < 6 min.
 # Locally (lavapipe): LASP_WEBGPU_SOFTWARE=1 SKIP_DEBS=1 VK_DRIVER_FILES=<icd.json> LD_LIBRARY_PATH=<loader dir> bench/gpu/run.sh
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -22,7 +22,7 @@ xz -dc "$C/node.xz" >"$W/node" && chmod +x "$W/node"
 xz -dc "$C/dawn.node.xz" >"$W/node_modules/webgpu/dist/linux-x64/dawn.node"
 cp "$C/webgpu/index.js" "$C/webgpu/package.json" "$W/node_modules/webgpu/"
 cp "$C/check.mjs" "$W/check.mjs"
-for f in methods.mjs methods-rank.mjs worker-entry.mjs; do [ -f "$C/$f" ] && cp "$C/$f" "$W/$f"; done
+for f in methods.mjs methods-rank.mjs worker-entry.mjs vk-tag-probe.mjs; do [ -f "$C/$f" ] && cp "$C/$f" "$W/$f"; done
 "$W/node" -v || { echo "FATAL: carried node does not run here"; exit 3; }
 
 if [ "${SKIP_DEBS:-0}" != 1 ]; then
@@ -105,11 +105,19 @@ methods() {
     echo "GPU samples (every 2 s): $(($(wc -l <"$OUT/smi.csv") - 1)); peak memory.used: $(tail -n +2 "$OUT/smi.csv" | cut -d, -f2 | sort -n | tail -1); peak utilization: $(tail -n +2 "$OUT/smi.csv" | cut -d, -f3 | sort -n | tail -1)"
   fi
 }
+vktag() {
+  # the device-tag layer on this driver: PCI numbering, two numbers on one card, a dispatch through each
+  [ -f vk-tag-probe.mjs ] && [ -d "$C/vulkan" ] || { echo "== vk-tag: not carried"; return; }
+  echo "== vk-tag: the device-tag Vulkan layer, $(($(date +%s) - T0)) s in"
+  timeout 60 ./node vk-tag-probe.mjs "$C/vulkan"
+  echo "exit $?"
+}
 case "${RUN_MODE:-check}" in
   fused) fused; echo "== done in $(($(date +%s) - T0)) s"; exit 0 ;;
   methods) methods; exit 0 ;;
   # both in one device call (a fresh machine costs minutes of the session's 15): < 9 min with the defaults
   next)
+    vktag
     FUSED_BUDGET_S=${FUSED_BUDGET_S:-90} fused
     methods
     echo "== done in $(($(date +%s) - T0)) s"

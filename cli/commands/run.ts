@@ -5,6 +5,7 @@ import { rankEntryUrl } from "../../runtime/exec/rank-entry-url.ts";
 import * as path from "node:path";
 import type { Plan } from "../../compiler/plan/schema.ts";
 import { launchRanks } from "../../runtime/comm/threads/launch.ts";
+import { spreadRanksOverGpus } from "../../runtime/backend/vk-device-tag.ts";
 import type { TrainArgs, TrainRankResult } from "../../runtime/exec/train-loop.ts";
 import { Progress, type ProgressUpdate } from "../../runtime/train/progress.ts";
 import { UsageError, flagBool, flagInt, flagList, flagString, parseArgs } from "../args.ts";
@@ -102,6 +103,7 @@ function summary(s: RunSetup, r: TrainRankResult): string {
 
 async function runThreads(s: RunSetup): Promise<number> {
   const progress = s.args.progress === "post" ? new Progress(s.args.steps, { out: process.stdout }) : null;
+  await spreadRanksOverGpus(s.plan.mesh.world, s.args.backend);
   const results = await launchRanks<TrainRankResult>({
     sp: s.plan.mesh.sp,
     dp: s.plan.mesh.dp,

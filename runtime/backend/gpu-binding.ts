@@ -3,7 +3,7 @@
 // TensorFlow (tfjs-node-gpu, `--backend tensorflow`) would put its work on GPU 0 and reserve memory on all of
 // them. bindLocalGpu narrows CUDA_VISIBLE_DEVICES to the local rank's GPU before any backend loads.
 // Dawn (`--backend webgpu`) enumerates GPUs through Vulkan, which CUDA_VISIBLE_DEVICES does not filter: there
-// a rank picks its adapter by name only (LASP_WEBGPU_FLAGS="adapter=NAME"), so identical GPUs are shared.
+// the ranks spread over the GPUs through the device-tag layer (vk-device-tag.ts).
 import { readdirSync } from "node:fs";
 
 export interface LocalRank {

@@ -6,11 +6,14 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { setGpuKernels } from "../kernels/gpu-hooks.ts";
 import { explainNoAdapter, gatherGpuFacts, gpuLikely, type GpuFacts } from "./webgpu-diagnose.ts";
+import { rankAdapterFlag, splitDeviceTag } from "./vk-device-tag.ts";
 
 export interface WebGPUInfo {
   vendor: string;
   architecture: string;
   device: string;
+  /** the GPU's number on its node where ranks are spread over several (vk-device-tag.ts), else null */
+  gpu: number | null;
   description: string;
   features: string[];
   limits: Record<string, number>;
@@ -39,6 +42,12 @@ interface Started {
   device: GPUDevice;
 }
 let started: Started | null = null;
+/**
+ * Every Dawn GPU object this thread created. Dawn crashes when one is garbage-collected while an adapter or
+ * device from it lives (a restart after stopWebGPU found navigator.gpu already set, left the new one
+ * unreferenced, and aborted the process); they are few and small, so none is let go.
+ */
+const gpusKept: GPU[] = [];
 let gpuErrors = 0;
 
 const LIMITS_WANTED = [
@@ -56,8 +65,8 @@ const FEATURES_WANTED = ["timestamp-query", "subgroups", "shader-f16"];
 /**
  * Dawn's flags: backend=vulkan unless LASP_WEBGPU_FLAGS names another, plus LASP_WEBGPU_FLAGS, plus
  * adapter=NAME from LASP_WEBGPU_ADAPTER (a part of the adapter's name: on a machine with different GPUs,
- * which one to use; Dawn lists the adapters it has when none matches). Identical cards share one name,
- * so this cannot spread ranks over several of them.
+ * which one to use; Dawn lists the adapters it has when none matches). Identical cards share one name:
+ * vk-device-tag.ts spreads ranks over those.
  */
 export function defaultFlags(env: NodeJS.ProcessEnv = process.env): string[] {
   const extra = (env["LASP_WEBGPU_FLAGS"] ?? "").split(/\s+/).filter((s) => s.length > 0);
@@ -96,10 +105,12 @@ function describe(adapter: GPUAdapter, device: GPUDevice, flags: string[]): WebG
   const i = adapter.info;
   const limits: Record<string, number> = {};
   for (const k of LIMITS_WANTED) limits[k] = Number(device.limits[k]);
+  const tagged = splitDeviceTag(i.device);
   return {
     vendor: i.vendor,
     architecture: i.architecture,
-    device: i.device,
+    device: tagged.name,
+    gpu: tagged.gpu,
     description: i.description,
     features: [...device.features].map(String).sort(),
     limits,
@@ -118,7 +129,19 @@ export function softwareAllowed(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 async function openDevice(gpu: GPU, facts: GpuFacts, flags: string[]): Promise<WebGPUStart> {
-  const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+  let adapter: GPUAdapter | null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+  } catch (e) {
+    // Dawn throws, listing the adapters it has, when none matches an adapter= flag
+    const chosen = flags.find((f) => f.startsWith("adapter="));
+    if (chosen === undefined) throw e;
+    const how = chosen.includes("[lasp-gpu ")
+      ? "this rank's GPU was chosen by the device-tag Vulkan layer (vk-device-tag.ts), whose numbers are missing or too few " +
+        "(set LASP_WEBGPU_GPUS to the node's GPU count, or LASP_WEBGPU_ADAPTER to choose one adapter by name)"
+      : "LASP_WEBGPU_ADAPTER (or adapter= in LASP_WEBGPU_FLAGS) names no adapter of this machine";
+    return { ok: false, reason: `${how}: ${(e as Error).message.replace(/\s+/g, " ").trim()}` };
+  }
   if (adapter === null) return { ok: false, reason: explainNoAdapter(facts) };
   const ai = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
   if (isSoftwareAdapter(ai) && !softwareAllowed() && !flags.includes("backend=null"))
@@ -143,6 +166,30 @@ async function openDevice(gpu: GPU, facts: GpuFacts, flags: string[]): Promise<W
     if (l.reason !== "destroyed") console.error(`webgpu: device lost (${l.reason}): ${l.message}`);
   });
   return { ok: true, info: describe(adapter, device, flags), device };
+}
+
+/**
+ * Checks that the device-tag layer numbered the adapters before a rank asks Dawn for "[lasp-gpu K]": in a
+ * worker thread Dawn aborts the whole process (napi_throw) when no adapter matches an adapter= flag.
+ * Returns why not, or null.
+ */
+async function probeDeviceTags(binding: Binding, flags: string[], facts: GpuFacts): Promise<string | null> {
+  const off = "LASP_GPU_BIND=0 runs without the layer, every rank on the first GPU";
+  const probe = binding.create(flags);
+  gpusKept.push(probe);
+  const adapter = await probe.requestAdapter({ powerPreference: "high-performance" });
+  if (adapter === null)
+    return (
+      `${explainNoAdapter(facts)}. The device-tag Vulkan layer was on (VK_INSTANCE_LAYERS=${process.env["VK_INSTANCE_LAYERS"] ?? ""}): ` +
+      `a layer the loader cannot load leaves Vulkan with no device (VK_LOADER_DEBUG=layer says why); ${off}`
+    );
+  if (splitDeviceTag(adapter.info.device).gpu === null)
+    return (
+      `the device-tag Vulkan layer did not number the adapters (${adapter.info.device}): the Vulkan loader did not load ` +
+      `VK_LAYER_LASP_device_tag from VK_ADD_LAYER_PATH=${process.env["VK_ADD_LAYER_PATH"] ?? ""} (an old loader ignores that variable; ` +
+      `VK_LOADER_DEBUG=layer says why); ${off}`
+    );
+  return null;
 }
 
 /**
@@ -172,7 +219,15 @@ export async function startWebGPU(opts: WebGPUOptions = {}): Promise<WebGPUStart
   // `backend=null` device, which compiles shaders but computes nothing, needs no loader.)
   const vulkan = !flags.some((f) => f.startsWith("backend=") && f !== "backend=vulkan");
   if (vulkan && facts.vulkanLoader === null) return { ok: false, reason: explainNoAdapter(facts) };
+  // several GPUs on the node: this rank's (rank on node mod GPUs), through the device-tag layer
+  const own = opts.flags === undefined ? rankAdapterFlag(flags) : null;
+  if (own !== null) {
+    const why = await probeDeviceTags(binding, flags, facts);
+    if (why !== null) return { ok: false, reason: why };
+    flags.push(own);
+  }
   const gpu = binding.create(flags);
+  gpusKept.push(gpu);
   const opened = await openDevice(gpu, facts, flags);
   if (!opened.ok) return opened;
   installGlobals(binding.globals, gpu);
@@ -204,6 +259,32 @@ async function registerTfjsBackend(device: GPUDevice, info: WebGPUInfo): Promise
   if (!(await tf.setBackend("webgpu"))) throw new Error("webgpu: tfjs failed to initialise the webgpu backend");
   // Send every op to the GPU: small ops otherwise run on the CPU and force read-backs.
   tf.env().set("WEBGPU_CPU_FORWARD", false);
+}
+
+/**
+ * On the main thread, before worker ranks start: where LASP_WEBGPU_ADAPTER or LASP_WEBGPU_FLAGS name an
+ * adapter, checks that one matches. Dawn throws, listing the adapters, when none does; in a worker thread
+ * that throw aborts the whole process instead. Returns the reason, or null (also where nothing is named or
+ * Dawn is not installed: the ranks then fail on their own, with a reason).
+ */
+export async function checkNamedAdapter(env: NodeJS.ProcessEnv = process.env): Promise<string | null> {
+  const flags = defaultFlags(env);
+  const named = flags.find((f) => f.startsWith("adapter="));
+  if (named === undefined) return null;
+  let binding: Binding;
+  try {
+    binding = await loadDawn();
+  } catch {
+    return null;
+  }
+  const gpu = binding.create(flags);
+  gpusKept.push(gpu);
+  try {
+    await gpu.requestAdapter({ powerPreference: "high-performance" });
+    return null;
+  } catch (e) {
+    return `${named.slice("adapter=".length)} (LASP_WEBGPU_ADAPTER or adapter= in LASP_WEBGPU_FLAGS) names no adapter of this machine: ${(e as Error).message.replace(/\s+/g, " ").trim()}`;
+  }
 }
 
 /** Whether `--backend auto` should try WebGPU: LASP_WEBGPU=1/0 forces it; else a loader and a GPU node must exist. */

@@ -8,6 +8,7 @@ import type { OpPlan } from "../../compiler/op/build.ts";
 import { initBackend, type BackendName } from "../backend/index.ts";
 import type { RankContext } from "../comm/context.ts";
 import { launchRanks } from "../comm/threads/launch.ts";
+import { spreadRanksOverGpus } from "../backend/vk-device-tag.ts";
 import type { ExecCtx } from "./context.ts";
 import { Env, ExecError } from "./env.ts";
 import { byteMismatches, expectedBytes, type GroupBytes } from "./expected-bytes.ts";
@@ -151,6 +152,7 @@ export async function runOps(ops: readonly OpInput[], opts: OpRunOptions): Promi
     if (missing.length > 0) throw new Error(`op inputs missing: ${missing.join(", ")}`);
     return { plan: op.plan, inputs: op.inputs.map((n) => [n, inputs.get(n)!]), outputs: op.outputs };
   });
+  await spreadRanksOverGpus(sp, opts.backend);
   const results = await launchRanks<OpJobResult>({
     sp,
     dp: 1,

@@ -4,6 +4,7 @@
 // runtime/exec/op-job.ts).
 import type { Plan } from "../../compiler/plan/schema.ts";
 import { initBackend, releaseBackend, type BackendName } from "../backend/index.ts";
+import { getRankOnNode, setRankOnNode } from "../backend/vk-device-tag.ts";
 import type { RankContext } from "../comm/context.ts";
 import { assertPlan } from "../../compiler/plan/validate.ts";
 import { seedWeights } from "./seed.ts";
@@ -55,6 +56,9 @@ async function stepJob(ctx: RankContext, a: StepJobArgs): Promise<StepJobResult>
 
 export async function rankMain(ctx: RankContext, args: JobArgs): Promise<StepJobResult | TrainRankResult | OpJobResult> {
   assertPlan(args.plan);
+  // which of the node's GPUs this rank opens (webgpu): worker threads are all on one node; an MPI
+  // process was told its rank on the node by mpiRankContext
+  if (getRankOnNode() === null) setRankOnNode(ctx.rank);
   try {
     switch (args.job) {
       case "step":

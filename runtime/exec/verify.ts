@@ -6,6 +6,7 @@ import { compile } from "../../compiler/index.ts";
 import type { Plan } from "../../compiler/plan/schema.ts";
 import type { BackendName } from "../backend/index.ts";
 import { launchRanks } from "../comm/threads/launch.ts";
+import { spreadRanksOverGpus } from "../backend/vk-device-tag.ts";
 import { positionsOfRank, rankInfo } from "./rank-info.ts";
 import type { StepJobArgs, StepJobResult } from "./rank-entry.ts";
 import { byteMismatches, expectedBytes } from "./expected-bytes.ts";
@@ -104,6 +105,7 @@ export async function verifySpec(spec: Spec, opts: VerifyOptions): Promise<Verif
       args: { job: "step", plan, backend: opts.backend, step: opts.step ?? 0, capture } satisfies StepJobArgs,
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     });
+  await spreadRanksOverGpus(parallel.mesh.world, opts.backend);
   const one = await run(single);
   const many = await run(parallel);
   return compareRuns(spec, { single, parallel }, one, many, opts.tolerance, opts.ranks, one[0]!.backend);

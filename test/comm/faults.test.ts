@@ -128,4 +128,19 @@ describe("launchRanks faults", () => {
     expect(linger.codes).toEqual([0, 0, 1]);
     expect(linger.ms).toBeGreaterThanOrEqual(400);
   });
+
+  it("after a rank fails the woken peers end on their own before the rejection; a stalled one is terminated after the grace", { timeout: GUARD_MS }, async () => {
+    const exits = async (args: FaultArgs, failGraceMs: number): Promise<{ e: CommError; codes: number[] }> => {
+      const codes: number[] = [];
+      const e = await failure(launchRanks<number>({ sp: 3, dp: 1, entry, args, failGraceMs, timeoutMs: 1_000, onExit: (r, code) => (codes[r] = code) }));
+      return { e, codes: [...codes] };
+    };
+    // every worker had ended (and said so) by the time launchRanks rejected
+    const thrown = await exits({ mode: "throw", who: 2, step: 3, steps: 6 }, 20_000);
+    expect(thrown.e.rank).toBe(2);
+    expect(thrown.codes).toEqual([0, 0, 0]);
+    const stalled = await exits({ mode: "stall", who: 1, step: 1, steps: 4 }, 300);
+    expect(stalled.codes).toHaveLength(3);
+    expect(stalled.codes[1]).toBe(1);
+  });
 });

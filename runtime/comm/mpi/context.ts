@@ -1,6 +1,7 @@
 // The MPI launcher side of a rank: under `mpirun -np sp*dp`, each process builds the same RankContext
 // as the worker-thread launcher (world / sp / dp communicators, post), so the executor runs unchanged.
-import { bindLocalGpu } from "../../backend/gpu-binding.ts";
+import { bindLocalGpu, launcherLocalRank } from "../../backend/gpu-binding.ts";
+import { prepareRankGpus, setRankOnNode } from "../../backend/vk-device-tag.ts";
 import type { RankContext } from "../context.ts";
 import { loadMpi, type MpiBinding } from "./binding.ts";
 import { installFatalHandlers } from "./fatal.ts";
@@ -43,6 +44,10 @@ export async function mpiRankContext(sp: number, dp: number, opts: MpiRankOption
       `lasp: ${gpu.localRank.size ?? "more"} ranks on this node share ${gpu.visible.length} GPU(s) (${gpu.localRank.source}); ` +
         "each rank takes GPU (local rank mod GPUs) of CUDA_VISIBLE_DEVICES\n",
     );
+  // the same for WebGPU, whose Vulkan devices CUDA_VISIBLE_DEVICES does not filter (vk-device-tag.ts)
+  const local = launcherLocalRank();
+  setRankOnNode(local?.rank ?? info.rank);
+  prepareRankGpus(local?.size ?? info.size);
   const timeoutMs = opts.timeoutMs ?? defaultMpiTimeoutMs();
   const spIndex = info.rank % sp;
   const dpIndex = Math.floor(info.rank / sp);

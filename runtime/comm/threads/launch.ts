@@ -40,6 +40,12 @@ export interface LaunchOptions {
    * drained, native add-ons torn down by the worker itself) before terminating the rest (default 5 000 ms)
    */
   readonly exitGraceMs?: number;
+  /**
+   * After a rank failed (the others woken by the abort flag), how long to let the workers end on their own
+   * before terminating the rest and rejecting (default 3 000 ms): terminating a worker inside a native call
+   * (Dawn's) can abort the process
+   */
+  readonly failGraceMs?: number;
   /** each worker's exit code once it has ended: 0 when it ended on its own, 1 when terminated */
   readonly onExit?: (rank: number, code: number) => void;
 }
@@ -50,6 +56,7 @@ export const DEFAULT_CAPACITY_BYTES = 64 * 2 ** 20;
 const REPORT_GRACE_MS = 2_000;
 const TERMINATE_GRACE_MS = 3_000;
 const EXIT_GRACE_MS = 5_000;
+const FAIL_GRACE_MS = 3_000;
 
 interface Failure {
   readonly rank: number;
@@ -137,9 +144,12 @@ export async function launchRanks<R>(opts: LaunchOptions): Promise<R[]> {
       const chosen = culprit && !culprit.aborted ? culprit : (all.find((f) => !f.aborted) ?? culprit ?? all[0]!);
       const others = all.filter((f) => f !== chosen).length;
       const note = others > 0 ? ` [${others} other rank(s) stopped after it]` : "";
-      void terminateAll().then(() =>
-        reject(new CommError(chosen.message + note, chosen.rank, chosen.label, chosen.cause)),
-      );
+      // The peers were woken by the abort and end on their own at their next blocking point; a worker
+      // terminated inside a native call (Dawn) can abort the whole process, so they get a moment first.
+      const grace = new Promise<void>((r) => setTimeout(r, opts.failGraceMs ?? FAIL_GRACE_MS).unref());
+      void Promise.race([Promise.all(exited), grace])
+        .then(terminateAll)
+        .then(() => reject(new CommError(chosen.message + note, chosen.rank, chosen.label, chosen.cause)));
     };
 
     const fail = (f: Failure): void => {
