@@ -19,6 +19,8 @@ export interface ExplainJson {
   mesh: { sp: number; dp: number; world: number };
   seq: number;
   batch: number;
+  /** micro-batches per optimizer step: layers, totals and activations describe one micro-batch */
+  accum: number;
   rankTokens: number[];
   layers: ExplainLayer[];
   totals: Plan["estimates"]["totals"] & { commOps: number; gradBuckets: number };
@@ -36,6 +38,7 @@ export function explainJson(plan: Plan): ExplainJson {
     mesh: plan.mesh,
     seq: plan.spec.train.seq,
     batch: plan.spec.train.batch,
+    accum: plan.spec.train.accum,
     rankTokens: e.rankTokens,
     layers: e.layers.map((l) => ({
       index: l.index,
@@ -106,6 +109,12 @@ export function explainText(plan: Plan): string {
   const lines = [
     `plan: ${plan.spec.model.name}, ${j.layers.length} layers, sp=${j.mesh.sp} dp=${j.mesh.dp}, seq=${j.seq}, batch=${j.batch}, ` +
       `tokens per rank ${Math.min(...j.rankTokens)}..${Math.max(...j.rankTokens)}`,
+    ...(j.accum > 1
+      ? [
+          `accum ${j.accum}: each optimizer step runs ${j.accum} micro-batches of ${j.batch / (j.mesh.dp * j.accum)} sequence(s) per replica; ` +
+            "the table is per micro-batch, the gradient all-reduce runs once per step",
+        ]
+      : []),
     "",
     table(rows),
     "",
@@ -113,8 +122,8 @@ export function explainText(plan: Plan): string {
       `activations kept for backward ${formatBytes(t.activationBytes)}` +
       (t.peakBytes !== undefined ? `, peak live ${formatBytes(t.peakBytes)}; ` : "; ") +
       `params ${t.paramCount} (${formatBytes(t.paramBytes)})`,
-    `received per rank per step: forward ${formatBytes(t.commBytesForward)}, backward ${formatBytes(t.commBytesBackward)}, ` +
-      `gradient all-reduce ${formatBytes(t.commBytesGradSync)}` +
+    `received per rank per ${j.accum > 1 ? "micro-batch" : "step"}: forward ${formatBytes(t.commBytesForward)}, backward ${formatBytes(t.commBytesBackward)}, ` +
+      `gradient all-reduce ${formatBytes(t.commBytesGradSync)}${j.accum > 1 ? " (once per step)" : ""}` +
       (t.gradBuckets > 0 ? ` in ${t.gradBuckets} bucket${t.gradBuckets === 1 ? "" : "s"} of <= ${formatBytes(plan.spec.parallel.bucket)}` : "") +
       `; ${t.commOps} collectives`,
   ];

@@ -270,9 +270,9 @@ export class LaspParser extends CstParser {
     ]);
   });
 
-  /** Settings that take one number: sp, dp, block, bucket (parallel), seq, batch, steps, seed (train). */
+  /** Settings that take one number: sp, dp, block, bucket (parallel), seq, batch, accum, steps, seed (train). */
   countSetting = this.RULE("countSetting", () => {
-    this.keys(["sp", "dp", "block", "bucket", "seq", "batch", "steps", "seed"]);
+    this.keys(["sp", "dp", "block", "bucket", "seq", "batch", "accum", "steps", "seed"]);
     this.CONSUME(NumberLit, { LABEL: "value" });
   });
 

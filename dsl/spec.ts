@@ -194,7 +194,10 @@ export const TrainSpec = Type.Object(
   {
     /** total sequence length N (tokens per sequence, before the SP split) */
     seq: Type.Integer({ minimum: 1 }),
+    /** sequences per optimizer step, over all data-parallel replicas and micro-batches */
     batch: Type.Integer({ minimum: 1 }),
+    /** gradient accumulation: micro-batches per optimizer step (the gradient all-reduce runs once, after the last) */
+    accum: Type.Integer({ minimum: 1 }),
     steps: Type.Integer({ minimum: 0 }),
     dtype: Type.Literal("float32"),
     optimizer: OptimizerSpec,

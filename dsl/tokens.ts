@@ -15,7 +15,7 @@ export const KEYWORDS = [
   "causal", "layers", "layer", "linear", "softmax",
   "kind", "feature", "decay", "rank", "tau", "conv", "rope", "theta",
   "sp", "dp", "overlap", "layout", "block", "bucket",
-  "seq", "batch", "steps", "dtype", "optimizer", "lr", "betas", "weight_decay", "warmup", "schedule",
+  "seq", "batch", "accum", "steps", "dtype", "optimizer", "lr", "betas", "weight_decay", "warmup", "schedule",
   "min_lr_ratio", "clip", "data", "pairs", "seed",
 ] as const;
 export type Keyword = (typeof KEYWORDS)[number];

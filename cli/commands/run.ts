@@ -89,7 +89,8 @@ function setup(argv: string[]): RunSetup | number {
 function summary(s: RunSetup, r: TrainRankResult): string {
   const last = r.last;
   const lines = [
-    `lasp run: ${s.plan.spec.model.name} on ${s.plan.mesh.world} ranks (sp ${s.plan.mesh.sp} x dp ${s.plan.mesh.dp}), backend ${r.backend}`,
+    `lasp run: ${s.plan.spec.model.name} on ${s.plan.mesh.world} ranks (sp ${s.plan.mesh.sp} x dp ${s.plan.mesh.dp}), backend ${r.backend}` +
+      (s.plan.spec.train.accum > 1 ? `, ${s.plan.spec.train.accum} micro-batches per step` : ""),
     last === null
       ? "  no step run (the checkpoint is already at --steps)"
       : `  steps ${r.startStep + 1}..${last.step + 1}: loss ${r.losses[0]?.toFixed(4)} -> ${last.loss.toFixed(4)}` +

@@ -80,7 +80,8 @@ export function simulateText(r: SimResult, hw: HardwareProfile): string {
   for (const s of r.skipped) lines.push(`skipped ${s.linear}/${s.softmax}: ${s.reason}`);
   lines.push(
     "",
-    "step = forward + backward + gradient all-reduce (as the plan schedules them) + AdamW; see docs/COST-MODEL.md",
+    "step = forward + backward + gradient all-reduce (as the plan schedules them) + AdamW; see docs/COST-MODEL.md" +
+      (r.accum > 1 ? `\n  x ${r.accum} micro-batches (train.accum): the gradient all-reduce only after the last` : ""),
   );
   return lines.join("\n") + "\n";
 }

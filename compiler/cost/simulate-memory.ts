@@ -44,7 +44,8 @@ export function memoryOf(plan: Plan, dtype: SimDtype): MemoryBreakdown {
   const n = plan.estimates.totals.paramCount;
   const b = DTYPE_BYTES[dtype];
   const weights = n * b;
-  const grads = n * b;
+  // with gradient accumulation (train.accum) the running sums of the local gradients, in float32, beside them
+  const grads = n * b + (plan.spec.train.accum > 1 ? n * 4 : 0);
   const optimizer = n * (dtype === "fp32" ? 8 : 12);
   const activations = (plan.estimates.totals.activationBytes * b) / 4;
   // gradient buckets in flight (started inside the backward with overlap on) count beside the SP collectives

@@ -30,6 +30,10 @@ export interface PlanPrediction {
   readonly tokensPerSec: number;
   readonly memoryBytesPerDevice: number;
   readonly fits: boolean;
+  /**
+   * With train.accum > 1 the phases and commSeconds are those of the last micro-batch (the one that runs the
+   * gradient all-reduce); computeSeconds and exposedCommSeconds cover every micro-batch of the step.
+   */
   readonly time: PhaseTimes & {
     readonly optimizer: number;
     readonly computeSeconds: number;
@@ -57,6 +61,8 @@ export interface SimResult {
   readonly dp: number;
   readonly seq: number;
   readonly tokensPerStep: number;
+  /** micro-batches per optimizer step (train.accum) */
+  readonly accum: number;
   readonly deviceMemoryBytes: number;
   /** sorted by step time, fastest first */
   readonly results: MethodResult[];
@@ -69,7 +75,14 @@ export function predictPlan(plan: Plan, hw: HardwareProfile, dtype: SimDtype = "
   const s = simulateSchedule(plan, hw, dtype);
   const share = hw.computeUnits === undefined ? 1 : Math.min(1, hw.computeUnits / plan.mesh.world);
   const optimizer = (plan.estimates.totals.paramCount * OPTIMIZER_BYTES_PER_PARAM) / hw.memoryBandwidth / share;
-  const stepSeconds = s.phases.gradSync + optimizer;
+  // train.accum micro-batches: all but the last skip the gradient all-reduce; each of those is taken as
+  // the simulated micro-batch's forward + backward (with overlap on, that backward also paid for starting
+  // the gradient buckets: a small overestimate)
+  const accum = plan.spec.train.accum;
+  const held = (accum - 1) * s.phases.backward;
+  const stepSeconds = held + s.phases.gradSync + optimizer;
+  // a held micro-batch waits for what its forward + backward do not hide (no gradient all-reduce)
+  const heldWait = (accum - 1) * Math.max(0, s.phases.backward - s.computeSeconds);
   const memory = memoryOf(plan, dtype);
   const tokens = plan.spec.train.batch * plan.spec.train.seq;
   return {
@@ -80,9 +93,9 @@ export function predictPlan(plan: Plan, hw: HardwareProfile, dtype: SimDtype = "
     time: {
       ...s.phases,
       optimizer,
-      computeSeconds: s.computeSeconds,
+      computeSeconds: accum * s.computeSeconds,
       commSeconds: s.commSeconds,
-      exposedCommSeconds: s.exposedCommSeconds,
+      exposedCommSeconds: s.exposedCommSeconds + heldWait,
     },
     memory,
     interNode: s.interNode,
@@ -135,6 +148,7 @@ export function simulate(spec: Spec, gpus: number, hw: HardwareProfile, opts: Si
     dp,
     seq,
     tokensPerStep: spec.train.batch * seq,
+    accum: spec.train.accum,
     deviceMemoryBytes: deviceMemory(hw, gpus),
     results,
     skipped,

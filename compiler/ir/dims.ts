@@ -19,8 +19,9 @@ export interface Dims {
 export function dims(spec: Spec): Dims {
   const m = spec.model;
   return {
-    // train.batch counts sequences of the whole global batch; each DP replica takes batch / dp of them
-    B: Math.max(1, Math.floor(spec.train.batch / spec.parallel.dp)),
+    // train.batch counts the sequences of one optimizer step over all DP replicas and micro-batches; the
+    // plan runs one micro-batch of one replica: batch / (dp * accum) sequences
+    B: Math.max(1, Math.floor(spec.train.batch / (spec.parallel.dp * spec.train.accum))),
     D: m.hidden,
     V: m.vocab,
     H: m.heads,

@@ -49,8 +49,9 @@ export function checkCross(ctx: Ctx, m: ModelSpec | undefined, p: ParallelSpec |
         ctx.error("convHalo", `a conv of kernel ${conv} needs the previous ${conv - 1} tokens, but a rank holds only ${chunk}: use a longer seq or a smaller sp`, seqSpan);
       }
     }
-    if (t.batch % p.dp !== 0) {
-      ctx.error("batchDp", `batch ${t.batch} cannot be split evenly over dp ${p.dp} data-parallel replicas`, w.train.batch ?? w.parallel.dp ?? w.trainSpan);
+    if (t.batch % (p.dp * t.accum) !== 0) {
+      const over = t.accum > 1 ? `dp ${p.dp} data-parallel replicas x accum ${t.accum} micro-batches` : `dp ${p.dp} data-parallel replicas`;
+      ctx.error("batchDp", `batch ${t.batch} cannot be split evenly over ${over}: use a multiple of ${p.dp * t.accum}`, w.train.batch ?? w.train.accum ?? w.parallel.dp ?? w.trainSpan);
     }
   }
   if (t !== undefined) {

@@ -1,11 +1,11 @@
-// The train section -> TrainSpec: sequence length (K/M suffixes), batch, steps, dtype, the AdamW
+// The train section -> TrainSpec: sequence length (K/M suffixes), batch, accum, steps, dtype, the AdamW
 // optimizer with its schedule, the data source and the seed, every one with a default.
 import type { Span } from "../diagnostic.ts";
 import type { Setting } from "../ast.ts";
 import type { DataSpec, OptimizerSpec, TrainSpec } from "../spec.ts";
 import type { Ctx } from "./context.ts";
 
-export const TRAIN_DEFAULTS = { seq: 2048, batch: 1, steps: 100, seed: 0 } as const;
+export const TRAIN_DEFAULTS = { seq: 2048, batch: 1, accum: 1, steps: 100, seed: 0 } as const;
 export const OPTIMIZER_DEFAULTS: OptimizerSpec = {
   kind: "adamw", lr: 3e-4, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, warmup: 0,
   schedule: "cosine", minLrRatio: 0.1, clip: 1.0,
@@ -14,7 +14,7 @@ const DATA_KINDS = ["mqar", "random", "text"] as const;
 
 export interface TrainResult {
   readonly spec: TrainSpec | undefined;
-  readonly spans: Partial<Record<"seq" | "batch" | "steps" | "data" | "pairs" | "warmup", Span>>;
+  readonly spans: Partial<Record<"seq" | "batch" | "accum" | "steps" | "data" | "pairs" | "warmup", Span>>;
 }
 
 function optimizer(ctx: Ctx, s: Setting | undefined): OptimizerSpec | undefined {
@@ -89,7 +89,7 @@ function data(ctx: Ctx, s: Setting | undefined): DataSpec | undefined {
 export function checkTrain(ctx: Ctx, section: Setting | undefined, fallback: Span): TrainResult {
   const b = ctx.index("train", section?.children ?? []);
   const spans: { -readonly [K in keyof TrainResult["spans"]]: Span } = {};
-  for (const k of ["seq", "batch", "steps", "data"] as const) {
+  for (const k of ["seq", "batch", "accum", "steps", "data"] as const) {
     const s = b.get(k);
     if (s !== undefined) spans[k] = s.values[0]?.span ?? s.span;
   }
@@ -99,12 +99,13 @@ export function checkTrain(ctx: Ctx, section: Setting | undefined, fallback: Spa
   const pairsS = b.get("data")?.children.find((c) => c.name === "pairs");
   if (pairsS !== undefined) spans.pairs = pairsS.values[0]?.span ?? pairsS.span;
 
-  const int = (name: "seq" | "batch" | "steps" | "seed", min: number): number | undefined => {
+  const int = (name: "seq" | "batch" | "accum" | "steps" | "seed", min: number): number | undefined => {
     const s = b.get(name);
     return s === undefined ? TRAIN_DEFAULTS[name] : ctx.int(ctx.first(s), name, min);
   };
   const seq = int("seq", 1);
   const batch = int("batch", 1);
+  const accum = int("accum", 1);
   const steps = int("steps", 0);
   const seed = int("seed", 0);
   const dtypeS = b.get("dtype");
@@ -118,8 +119,9 @@ export function checkTrain(ctx: Ctx, section: Setting | undefined, fallback: Spa
   }
   const optimizerSpec = optimizer(ctx, opt);
   const dataSpec = data(ctx, b.get("data"));
-  if (seq === undefined || batch === undefined || steps === undefined || seed === undefined || !dtypeOk) return { spec: undefined, spans };
+  if (seq === undefined || batch === undefined || accum === undefined || steps === undefined || seed === undefined || !dtypeOk)
+    return { spec: undefined, spans };
   if (optimizerSpec === undefined || dataSpec === undefined) return { spec: undefined, spans };
   const loc = ctx.loc(section?.nameSpan ?? fallback);
-  return { spec: { seq, batch, steps, dtype: "float32", optimizer: optimizerSpec, data: dataSpec, seed, loc }, spans };
+  return { spec: { seq, batch, accum, steps, dtype: "float32", optimizer: optimizerSpec, data: dataSpec, seed, loc }, spans };
 }

@@ -37,6 +37,18 @@ export interface PendingComm {
   readonly unpack: (data: Float32Array) => tf.Tensor[];
 }
 
+/**
+ * Gradient accumulation over the micro-batches of one optimizer step (train.accum), as DDP's no_sync: on
+ * every micro-batch but the last ("hold") the gradient all-reduces do not run and each bucket's local
+ * gradients are added to `sums`; on the last ("send") the sums are added to the local gradients just before
+ * their all-reduce starts, so the optimizer step sends each gradient once.
+ */
+export interface GradAccum {
+  readonly mode: "hold" | "send";
+  /** running sums of the local gradients, by the buffer name the all-reduce reads */
+  readonly sums: Map<string, tf.Tensor>;
+}
+
 export interface ExecCtx {
   readonly env: Env;
   readonly info: RankInfo;
@@ -50,6 +62,8 @@ export interface ExecCtx {
   /** buffers to copy out when written (layer outputs for `lasp verify`), and the copies */
   readonly capture: ReadonlySet<string>;
   readonly captured: Map<string, { data: Float32Array; shape: number[] }>;
+  /** gradient accumulation over micro-batches; absent or null: every micro-batch is a whole step */
+  readonly gradAccum?: GradAccum | null;
 }
 
 export type Handler<K extends StepOp> = (step: StepOf<K>, x: ExecCtx) => void | Promise<void>;

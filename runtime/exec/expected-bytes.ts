@@ -1,5 +1,6 @@
 // What the plan predicts one rank receives, per group and collective kind, for one training step: the
-// sum of compiler/cost/bytes.ts over the plan's comm_start steps. The runtime compares it with the
+// sum of compiler/cost/bytes.ts over the plan's comm_start steps, those of the attention once per
+// micro-batch (train.accum), the gradient all-reduces once. The runtime compares it with the
 // transport's counters (`lasp verify`, tests, benchmarks).
 import { bytesReceived } from "../../compiler/cost/bytes.ts";
 import type { Plan } from "../../compiler/plan/schema.ts";
@@ -15,7 +16,8 @@ export function expectedBytes(plan: Plan, spIndex: number, dpIndex: number): Gro
   for (const s of [...plan.forward, ...plan.backward, ...plan.gradSync]) {
     if (s.op !== "comm_start") continue;
     const idx = s.group === "sp" ? spIndex : s.group === "dp" ? dpIndex : worldRank;
-    out[s.group][s.collective] += bytesReceived(s, ctx, idx);
+    const times = s.phase === "grad_sync" ? 1 : plan.spec.train.accum;
+    out[s.group][s.collective] += times * bytesReceived(s, ctx, idx);
   }
   return out;
 }

@@ -8,8 +8,8 @@ import { getRankOnNode, setRankOnNode } from "../backend/vk-device-tag.ts";
 import type { RankContext } from "../comm/context.ts";
 import { assertPlan } from "../../compiler/plan/validate.ts";
 import { seedWeights } from "./seed.ts";
-import { planDataSource, localBatch, lossScale } from "./batch.ts";
-import { createRankModel, runTrainStep, type StepResult } from "./rank-model.ts";
+import { planDataSource, lossScale } from "./batch.ts";
+import { createRankModel, runOptimizerStep, type StepResult } from "./rank-model.ts";
 import { runTrainLoop, type TrainArgs, type TrainRankResult } from "./train-loop.ts";
 import { opJob, type OpJobArgs, type OpJobResult } from "./op-job.ts";
 import { assertSamePlan, loadCompiledProgram } from "./compiled.ts";
@@ -40,10 +40,10 @@ async function stepJob(ctx: RankContext, a: StepJobArgs): Promise<StepJobResult>
   for (const [name, w] of a.weights ?? []) weights.set(name, w);
   const model = createRankModel(a.plan, { sp: ctx.sp, dp: ctx.dp, world: ctx.world }, weights);
   const global = planDataSource(a.plan).next(a.step);
-  const local = localBatch(a.plan, model.info, ctx.dp.rank, global);
   const program = a.compiledModule === undefined ? undefined : await loadCompiledProgram(a.compiledModule);
   if (program !== undefined) assertSamePlan(program, a.plan);
-  const r = await runTrainStep(model, local, {
+  // one optimizer step: train.accum micro-batches, one gradient all-reduce
+  const r = await runOptimizerStep(model, global, ctx.dp.rank, {
     checkFinite: a.checkFinite ?? true,
     recordTimeline: a.recordTimeline ?? false,
     lossScale: lossScale(global),

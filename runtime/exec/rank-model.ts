@@ -4,7 +4,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { Plan } from "../../compiler/plan/schema.ts";
 import { zeroByteCounts, type ByteCounts } from "../comm/communicator.ts";
 import type { Batch } from "../train/data/types.ts";
-import type { Comms, ExecCtx, TimelineEvent } from "./context.ts";
+import type { Comms, ExecCtx, GradAccum, TimelineEvent } from "./context.ts";
+import { accumOf, localBatch } from "./batch.ts";
 import { Env } from "./env.ts";
 import { runSteps, type RunOptions } from "./interpreter.ts";
 import { rankInfo, type RankInfo } from "./rank-info.ts";
@@ -27,12 +28,14 @@ export interface StepOptions {
   readonly fault?: RunOptions["fault"];
   /** run this ahead-of-time compiled module of the same plan (`lasp compile --emit ts`) instead of the interpreter */
   readonly program?: CompiledProgram;
+  /** one micro-batch of an accumulated step (runOptimizerStep); absent: a whole step */
+  readonly gradAccum?: GradAccum | null;
 }
 
 export interface StepResult {
   /** this rank's share of the loss (the sum over all ranks is the global mean loss) */
   readonly lossShare: number;
-  /** gradients summed over every rank (the plan's gradSync), by parameter name */
+  /** gradients summed over every rank (the plan's gradSync), by parameter name; empty for a held micro-batch */
   readonly grads: Map<string, Float32Array>;
   /** bytes this rank received during the plan's collectives, per group and kind */
   readonly bytes: { sp: ByteCounts; dp: ByteCounts; world: ByteCounts };
@@ -85,6 +88,7 @@ export async function runTrainStep(m: RankModel, local: Batch, opts: StepOptions
     current: "",
     capture: new Set(opts.capture ?? []),
     captured: new Map(),
+    gradAccum: opts.gradAccum ?? null,
   };
   resetBytes(m);
   const run: RunOptions = { checkFinite: opts.checkFinite, fault: opts.fault };
@@ -98,7 +102,8 @@ export async function runTrainStep(m: RankModel, local: Batch, opts: StepOptions
     await phase("gradSync");
     if (x.pending.size > 0) throw new Error(`plan bug: collectives never waited: ${[...x.pending.keys()].join(", ")}`);
     const grads = new Map<string, Float32Array>();
-    for (const p of plan.params) grads.set(p.name, ((await env.get(p.grad).data()) as Float32Array).slice());
+    if (opts.gradAccum?.mode !== "hold")
+      for (const p of plan.params) grads.set(p.name, ((await env.get(p.grad).data()) as Float32Array).slice());
     const bytes = { sp: m.comms.sp.bytesReceived(), dp: m.comms.dp.bytesReceived(), world: m.comms.world.bytesReceived() };
     return {
       lossShare,
@@ -113,6 +118,66 @@ export async function runTrainStep(m: RankModel, local: Batch, opts: StepOptions
   } finally {
     env.clearActivations();
   }
+}
+
+/**
+ * One optimizer step of train.accum micro-batches: each runs forward and backward on its rows of `global`
+ * (localBatch), and only the last runs the gradient all-reduce, its buckets carrying the sum of every
+ * micro-batch's local gradients (GradAccum). With accum 1 it is runTrainStep. Loss shares (each scaled by the
+ * whole step's `opts.lossScale`), bytes and seconds add up; a recorded timeline has the micro-batches back to
+ * back; captures are the last micro-batch's. `onMicro` sees each micro-batch's rows and result (accuracy).
+ */
+export async function runOptimizerStep(
+  m: RankModel,
+  global: Batch,
+  dpIndex: number,
+  opts: StepOptions,
+  onMicro?: (micro: number, local: Batch, r: StepResult) => void,
+): Promise<StepResult> {
+  const accum = accumOf(m.plan);
+  if (accum === 1) {
+    const local = localBatch(m.plan, m.info, dpIndex, global, 0);
+    const r = await runTrainStep(m, local, opts);
+    onMicro?.(0, local, r);
+    return r;
+  }
+  const sums = new Map<string, tf.Tensor>();
+  const t0 = performance.now();
+  const bytes = { sp: zeroByteCounts(), dp: zeroByteCounts(), world: zeroByteCounts() };
+  const events: TimelineEvent[] | null = opts.recordTimeline ? [] : null;
+  let lossShare = 0;
+  let computeSeconds = 0;
+  let commWaitSeconds = 0;
+  let last: StepResult | null = null;
+  try {
+    for (let micro = 0; micro < accum; micro++) {
+      const local = localBatch(m.plan, m.info, dpIndex, global, micro);
+      const offset = (performance.now() - t0) / 1000;
+      const gradAccum: GradAccum = { mode: micro < accum - 1 ? "hold" : "send", sums };
+      const fault = micro === accum - 1 ? opts.fault : undefined;
+      const r = await runTrainStep(m, local, { ...opts, gradAccum, fault });
+      onMicro?.(micro, local, r);
+      lossShare += r.lossShare;
+      computeSeconds += r.computeSeconds;
+      commWaitSeconds += r.commWaitSeconds;
+      for (const g of ["sp", "dp", "world"] as const)
+        for (const k of Object.keys(bytes[g]) as (keyof ByteCounts)[]) bytes[g][k] += r.bytes[g][k];
+      if (events !== null && r.timeline !== null) for (const e of r.timeline) events.push({ ...e, t0: e.t0 + offset, t1: e.t1 + offset });
+      last = r;
+    }
+  } finally {
+    for (const t of sums.values()) t.dispose();
+  }
+  return {
+    lossShare,
+    grads: last!.grads,
+    bytes,
+    computeSeconds,
+    commWaitSeconds,
+    stepSeconds: (performance.now() - t0) / 1000,
+    timeline: events,
+    captured: last!.captured,
+  };
 }
 
 /** Bytes received per kind, summed over the rank's three groups. */

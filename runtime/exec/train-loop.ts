@@ -10,8 +10,8 @@ import { hashSpec, loadCheckpoint, latestCheckpoint, saveCheckpoint } from "../t
 import { MetricsWriter, type StepMetrics } from "../train/metrics.ts";
 import { adamwStep, clipGradNorm, createAdamWState, decayMatricesOnly, globalGradNorm } from "../train/optimizer.ts";
 import { lrAt } from "../train/schedule.ts";
-import { localBatch, lossScale, planDataSource } from "./batch.ts";
-import { createRankModel, runTrainStep, setWeights, totalBytes } from "./rank-model.ts";
+import { lossScale, planDataSource } from "./batch.ts";
+import { createRankModel, runOptimizerStep, setWeights, totalBytes } from "./rank-model.ts";
 import { seedWeights } from "./seed.ts";
 
 export interface TrainArgs {
@@ -48,7 +48,7 @@ export interface TrainRankResult {
 
 /** Checkpoints must match the model and the data, not the parallel layout or the step count. */
 export function trainSpecHash(plan: Plan): string {
-  return hashSpec(plan.spec, ["loc", "steps", "parallel"]);
+  return hashSpec(plan.spec, ["loc", "steps", "accum", "parallel"]);
 }
 
 function resolveResume(where: string): string {
@@ -106,15 +106,21 @@ export async function runTrainLoop(ctx: RankContext, a: TrainArgs): Promise<Trai
   try {
     for (let step = start; step < a.steps; step++) {
       const global = source.next(step);
-      const local = localBatch(plan, model.info, ctx.dp.rank, global);
       const timeline = a.timelineStep === step;
-      const r = await runTrainStep(model, local, {
-        checkFinite: a.checkFinite,
-        recordTimeline: timeline,
-        lossScale: lossScale(global),
-        capture: wantAccuracy ? ["logits"] : [],
-      });
-      const [correct, scored] = wantAccuracy ? accuracyCounts(r.captured.get("logits")!, local.targets) : [0, 0];
+      let [correct, scored] = [0, 0];
+      // train.accum micro-batches, one gradient all-reduce (runOptimizerStep)
+      const r = await runOptimizerStep(
+        model,
+        global,
+        ctx.dp.rank,
+        { checkFinite: a.checkFinite, recordTimeline: timeline, lossScale: lossScale(global), capture: wantAccuracy ? ["logits"] : [] },
+        (_micro, local, mr) => {
+          if (!wantAccuracy) return;
+          const [c, n] = accuracyCounts(mr.captured.get("logits")!, local.targets);
+          correct += c;
+          scored += n;
+        },
+      );
       const red = await ctx.world.startAllReduce(Float32Array.of(r.lossShare, correct, scored), `loss@${step}`).wait();
       const loss = red[0]!;
       const accuracy = wantAccuracy && red[2]! > 0 ? red[1]! / red[2]! : null;

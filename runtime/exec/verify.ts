@@ -64,7 +64,9 @@ export function verifyPlans(spec: Spec, ranks: number): { single: Plan; parallel
 
 /** Layer outputs of the SP ranks put back into global [B*N, D] order. */
 function assemble(plan: Plan, results: readonly RankView[], name: string): Float32Array | null {
-  const { batch: B, seq: N } = plan.spec.train;
+  // captures are the last micro-batch's (train.accum): its batch / accum rows, the same on both sides
+  const { seq: N } = plan.spec.train;
+  const B = plan.spec.train.batch / plan.spec.train.accum;
   const sp = plan.mesh.sp;
   let D = 0;
   const out: Float32Array[] = [];

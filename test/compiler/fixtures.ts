@@ -59,6 +59,7 @@ export function makeSpec(o: SpecOptions = {}): Spec {
     train: {
       seq: o.seq ?? 64,
       batch: o.batch ?? 2,
+      accum: 1,
       steps: 10,
       dtype: "float32",
       optimizer: {

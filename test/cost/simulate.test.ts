@@ -138,3 +138,23 @@ describe("gradient all-reduce placement", () => {
     expect(early.time.exposedCommSeconds).toBeLessThan(lateP.time.exposedCommSeconds);
   });
 });
+
+describe("gradient accumulation (train.accum)", () => {
+  it("k micro-batches: the held ones cost their forward + backward, the all-reduce is paid once; activations shrink k-fold", () => {
+    const base = spec("examples/linear_llama3_1b.lasp", ["train.batch=4", "train.seq=64K"]);
+    const one = plan(base);
+    const four = plan(spec("examples/linear_llama3_1b.lasp", ["train.batch=4", "train.seq=64K", "train.accum=4"]));
+    const p1 = predictPlan(one, H100_80GB, "bf16");
+    const p4 = predictPlan(four, H100_80GB, "bf16");
+    const optimizer = p4.time.optimizer;
+    expect(p4.stepSeconds).toBeCloseTo(3 * p4.time.backward + p4.time.gradSync + optimizer, 12);
+    // the same tokens per step in smaller products and 4x the attention's collective calls: slower
+    expect(p4.tokensPerSec).toBeLessThan(p1.tokensPerSec);
+    expect(p4.time.computeSeconds).toBeGreaterThanOrEqual(p1.time.computeSeconds);
+    expect(p4.memory.activations).toBeCloseTo(p1.memory.activations / 4, -3);
+    // the running gradient sums, float32, on top
+    expect(p4.memory.grads - p1.memory.grads).toBe(one.estimates.totals.paramCount * 4);
+    const r = simulate(spec("examples/linear_llama3_1b.lasp", ["train.batch=4", "train.accum=4"]), 64, H100_80GB, { dtype: "bf16" });
+    expect(r.accum).toBe(4);
+  });
+});

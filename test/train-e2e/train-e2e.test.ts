@@ -43,6 +43,7 @@ interface Run {
 }
 let ref: Run; // 2 ranks, checkpoints every 2 steps
 let single: Run; // the same on 1 rank
+let accum: Run; // 2 ranks, each step's batch of 4 as 2 micro-batches of 2 (train.accum 2)
 
 /** The common arguments of every training run here (quiet: no progress bar in the captured output). */
 function trainArgs(dir: string, extra: readonly string[] = []): string[] {
@@ -64,7 +65,11 @@ async function train(name: string, extra: readonly string[]): Promise<Run> {
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "lasp-train-e2e-"));
-  [ref, single] = await Promise.all([train("ref", ["--ranks", "2", "--save-every", "2"]), train("sp1", ["--ranks", "1"])]);
+  [ref, single, accum] = await Promise.all([
+    train("ref", ["--ranks", "2", "--save-every", "2"]),
+    train("sp1", ["--ranks", "1"]),
+    train("accum", ["--ranks", "2", "--set", "train.accum=2"]),
+  ]);
 }, LIMIT_MS);
 
 afterAll(() => {
@@ -174,6 +179,18 @@ describe("gradient sync across SP ranks", () => {
     expect(l1.length).toBe(STEPS);
     for (let i = 0; i < STEPS; i++) expect(Math.abs(l1[i]! - l2[i]!), `step ${i}: ${l1[i]} vs ${l2[i]}`).toBeLessThan(TOL.loss);
     const d = maxWeightDiff(checkpointWeights(stepDir(single.save, STEPS)), checkpointWeights(stepDir(ref.save, STEPS)));
+    expect(d.abs, `worst weight ${d.name}`).toBeLessThan(TOL.weight);
+  });
+});
+
+describe("gradient accumulation", () => {
+  it("accum 2 (two micro-batches, one gradient all-reduce per step) trains as accum 1: the same losses and final weights", () => {
+    expect(accum.result.code, accum.result.stderr).toBe(0);
+    const la = losses(accum.metrics);
+    const l2 = losses(ref.metrics);
+    expect(la.length).toBe(STEPS);
+    for (let i = 0; i < STEPS; i++) expect(Math.abs(la[i]! - l2[i]!), `step ${i}: ${la[i]} vs ${l2[i]}`).toBeLessThan(TOL.loss);
+    const d = maxWeightDiff(checkpointWeights(stepDir(accum.save, STEPS)), checkpointWeights(stepDir(ref.save, STEPS)));
     expect(d.abs, `worst weight ${d.name}`).toBeLessThan(TOL.weight);
   });
 });

@@ -219,8 +219,27 @@ async function startSendRecv(s: Start, x: ExecCtx): Promise<Started> {
   return { handle, unpack };
 }
 
+/** A gradient all-reduce (grad-sync.ts), wherever overlap put its start. */
+const isGradSync = (s: { collective: string; phase: string }): boolean => s.collective === "all_reduce" && s.phase === "grad_sync";
+
 export const comm = {
   comm_start: async (s, x) => {
+    const acc = x.gradAccum ?? null;
+    if (acc !== null && isGradSync(s)) {
+      for (const name of s.in) {
+        const local = x.env.get(name);
+        const sum = acc.sums.get(name);
+        if (acc.mode === "hold") {
+          acc.sums.set(name, sum === undefined ? tf.clone(local) : tf.add(sum, local));
+          sum?.dispose();
+        } else if (sum !== undefined) {
+          x.env.set(name, tf.add(local, sum));
+          acc.sums.delete(name);
+          sum.dispose();
+        }
+      }
+      if (acc.mode === "hold") return; // no_sync: this micro-batch's gradients stay here
+    }
     const t0 = performance.now();
     const started = await (
       s.collective === "all_gather"
@@ -235,6 +254,7 @@ export const comm = {
     x.pending.set(s.handle, { handle: started.handle, unpack: started.unpack, stepId: s.id, t0 });
   },
   comm_wait: async (s, x) => {
+    if (x.gradAccum?.mode === "hold" && isGradSync(s)) return;
     const p = x.pending.get(s.handle);
     if (p === undefined) throw new ExecError(`${s.id}: comm_wait for '${s.handle}' that was never started`);
     x.pending.delete(s.handle);
