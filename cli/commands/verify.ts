@@ -56,7 +56,9 @@ export const command: Command = {
       process.stdout.write(JSON.stringify(rep, null, 2) + "\n");
       return rep.ok ? 0 : 1;
     }
-    const out: string[] = [`lasp verify: ${loaded.file} on ${ranks} ranks vs 1 device (backend ${rep.backend}, tolerance ${tolerance})`, ""];
+    const { dp } = loaded.plan.mesh;
+    const where = dp > 1 ? `${ranks * dp} ranks (sp ${ranks} x dp ${dp})` : `${ranks} ranks`;
+    const out: string[] = [`lasp verify: ${loaded.file} on ${where} vs 1 device (backend ${rep.backend}, tolerance ${tolerance})`, ""];
     out.push("layer  kind     method   activation  worst grad (weight)");
     for (const l of rep.layers) {
       const w = worstOf(l.grads);

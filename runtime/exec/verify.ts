@@ -50,9 +50,17 @@ export function relErr(a: Float32Array, b: Float32Array): number {
   return m === 0 ? d : d / m;
 }
 
-/** The spec compiled for one device (sp = dp = 1: it takes the whole global batch) and for `ranks` SP ranks. */
+/**
+ * The spec compiled for one device and for `ranks` SP ranks (x dp replicas). The device takes the whole
+ * global batch in micro-batches of the replicas' size (accum x dp of them), so its last micro-batch is the
+ * last replica's: the activations compared are that micro-batch's.
+ */
 export function verifyPlans(spec: Spec, ranks: number): { single: Plan; parallel: Plan } {
-  const one: Spec = { ...spec, parallel: { ...spec.parallel, sp: 1, dp: 1 } };
+  const one: Spec = {
+    ...spec,
+    parallel: { ...spec.parallel, sp: 1, dp: 1 },
+    train: { ...spec.train, accum: spec.train.accum * spec.parallel.dp },
+  };
   const many: Spec = { ...spec, parallel: { ...spec.parallel, sp: ranks } };
   const plans = [one, many].map((s) => {
     const r = compile(s);
@@ -64,14 +72,16 @@ export function verifyPlans(spec: Spec, ranks: number): { single: Plan; parallel
 
 /** Layer outputs of the SP ranks put back into global [B*N, D] order. */
 function assemble(plan: Plan, results: readonly RankView[], name: string): Float32Array | null {
-  // captures are the last micro-batch's (train.accum): its batch / accum rows, the same on both sides
+  // captures are the last micro-batch's (train.accum) of each replica; the last replica's SP ranks hold the
+  // rows the single device's last micro-batch holds (verifyPlans)
   const { seq: N } = plan.spec.train;
-  const B = plan.spec.train.batch / plan.spec.train.accum;
+  const B = plan.spec.train.batch / (plan.mesh.dp * plan.spec.train.accum);
   const sp = plan.mesh.sp;
+  const first = (plan.mesh.dp - 1) * sp;
   let D = 0;
   const out: Float32Array[] = [];
   for (let r = 0; r < sp; r++) {
-    const c = new Map(results[r]!.captured).get(name);
+    const c = new Map(results[first + r]!.captured).get(name);
     if (c === undefined) return null;
     D = c.shape[1]!;
     out.push(c.data);

@@ -56,6 +56,15 @@ describe("gradient accumulation", () => {
     }
   });
 
+  it("lasp verify with dp 2 x accum 2 on 2 SP ranks: every weight and the last micro-batch's activations equal one device's", async () => {
+    // the device runs the batch as 4 micro-batches of 1; its last is the second replica's last
+    const rep = await verify(2, ["train.batch=4", "train.accum=2", "parallel.dp=2"]);
+    expect(rep.bytes).toEqual([]);
+    expect(worst(rep)).toBeLessThan(1e-4);
+    expect(rep.layers.length).toBe(2);
+    expect(rep.ok).toBe(true);
+  });
+
   it("lasp verify with accum 2 on 3 ranks (uneven N): the SP step equals the single-device step, bytes as planned", async () => {
     const rep = await verify(3, ["train.batch=4", "train.accum=2"]);
     expect(rep.bytes).toEqual([]);
