@@ -2,7 +2,7 @@
 // the environment the loader needs, each rank's adapter flag, and, on a machine with Mesa's lavapipe and
 // the built layer, ranks spread over two software Vulkan devices for real (the same driver listed twice).
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,6 +17,7 @@ import {
   splitDeviceTag,
   spreadRanksOverGpus,
 } from "../../runtime/backend/vk-device-tag.ts";
+import { dawnInstalled, lavapipeIcd, twoSoftwareDevices } from "../helpers/vulkan.ts";
 
 function fakeDev(nvidia: number, render: number): string {
   const dev = mkdtempSync(join(tmpdir(), "lasp-dev-"));
@@ -123,40 +124,19 @@ describe("rankAdapterFlag and splitDeviceTag", () => {
 });
 
 // Real Vulkan: two lavapipe devices (its ICD manifest listed twice), the layer built by npm run build:vk.
-const icdDir = "/usr/share/vulkan/icd.d";
-const lvpIcd = ((): string | null => {
-  try {
-    const f = readdirSync(icdDir).find((n) => /^lvp_icd.*\.json$/.test(n));
-    return f === undefined ? null : join(icdDir, f);
-  } catch {
-    return null;
-  }
-})();
+const lvpIcd = lavapipeIcd();
 const layerBuilt = deviceTagLayerDir() !== null;
-let dawn = true;
-try {
-  await import("webgpu");
-} catch {
-  dawn = false;
-}
+const dawn = await dawnInstalled();
 const ready = lvpIcd !== null && layerBuilt && dawn;
 const missing = [lvpIcd === null ? "lavapipe" : "", layerBuilt ? "" : "the layer (npm run build:vk)", dawn ? "" : "the webgpu package"].filter((s) => s);
 if (!ready && process.env["LASP_REQUIRE_WEBGPU_SOFTWARE"] === "1") throw new Error(`vk-device-tag: missing ${missing.join(", ")}`);
-
-function twoDevices(): string {
-  const dir = mkdtempSync(join(tmpdir(), "lasp-icd-"));
-  const manifest = readFileSync(lvpIcd!, "utf8");
-  writeFileSync(join(dir, "a.json"), manifest);
-  writeFileSync(join(dir, "b.json"), manifest);
-  return `${join(dir, "a.json")}:${join(dir, "b.json")}`;
-}
 
 function child(ranks: number, gpus: number, extra: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
   const script = fileURLToPath(new URL("./vk-tag/child.ts", import.meta.url));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     XDG_RUNTIME_DIR: process.env["XDG_RUNTIME_DIR"] ?? "/tmp",
-    VK_DRIVER_FILES: twoDevices(),
+    VK_DRIVER_FILES: twoSoftwareDevices(lvpIcd!),
     LASP_WEBGPU_SOFTWARE: "1",
     LASP_WEBGPU_GPUS: String(gpus),
     LASP_VK_TAG_DEBUG: "1",

@@ -2,42 +2,23 @@
 // of its local rank through the device-tag layer (runtime/backend/vk-device-tag.ts), as worker-thread
 // ranks do (test/backend/vk-device-tag.test.ts). Needs Mesa's lavapipe, the webgpu package and the
 // layer (npm run build:vk); CI has all three (LASP_REQUIRE_WEBGPU_SOFTWARE=1 turns a skip into a failure).
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { deviceTagLayerDir } from "../../runtime/backend/vk-device-tag.ts";
+import { dawnInstalled, lavapipeIcd, twoSoftwareDevices } from "../helpers/vulkan.ts";
 import { mpirun } from "./mpirun.ts";
 
-const icdDir = "/usr/share/vulkan/icd.d";
-const lvp = ((): string | null => {
-  try {
-    const f = readdirSync(icdDir).find((n) => /^lvp_icd.*\.json$/.test(n));
-    return f === undefined ? null : join(icdDir, f);
-  } catch {
-    return null;
-  }
-})();
-let dawn = true;
-try {
-  await import("webgpu");
-} catch {
-  dawn = false;
-}
+const lvp = lavapipeIcd();
+const dawn = await dawnInstalled();
 const ready = lvp !== null && dawn && deviceTagLayerDir() !== null;
 if (!ready && process.env["LASP_REQUIRE_WEBGPU_SOFTWARE"] === "1") throw new Error("mpi webgpu: lavapipe, the webgpu package or the layer is missing");
 
 describe.skipIf(!ready)("webgpu ranks under mpirun", () => {
   it("2 processes on 2 Vulkan devices: local rank k opens device k and computes there", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "lasp-icd-"));
-    const manifest = readFileSync(lvp!, "utf8");
-    writeFileSync(join(dir, "a.json"), manifest);
-    writeFileSync(join(dir, "b.json"), manifest);
     const run = await mpirun(2, "test/mpi/scripts/webgpu-gpu.ts", ["2"], {
       killAfterMs: 90_000,
       env: {
         XDG_RUNTIME_DIR: process.env["XDG_RUNTIME_DIR"] ?? "/tmp",
-        VK_DRIVER_FILES: `${join(dir, "a.json")}:${join(dir, "b.json")}`,
+        VK_DRIVER_FILES: twoSoftwareDevices(lvp!),
         LASP_WEBGPU_SOFTWARE: "1",
         LASP_WEBGPU_GPUS: "2",
         LASP_VK_TAG_DEBUG: "1",
