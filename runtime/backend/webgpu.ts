@@ -128,6 +128,10 @@ export function softwareAllowed(env: NodeJS.ProcessEnv = process.env): boolean {
   return env["LASP_WEBGPU_SOFTWARE"] === "1";
 }
 
+/** Dawn's error (its list of adapters spans lines) on one line. */
+const oneLine = (e: unknown): string => (e as Error).message.replace(/\s+/g, " ").trim();
+const NAMED_NOT_FOUND = "(LASP_WEBGPU_ADAPTER or adapter= in LASP_WEBGPU_FLAGS) names no adapter of this machine";
+
 async function openDevice(gpu: GPU, facts: GpuFacts, flags: string[]): Promise<WebGPUStart> {
   let adapter: GPUAdapter | null;
   try {
@@ -139,8 +143,8 @@ async function openDevice(gpu: GPU, facts: GpuFacts, flags: string[]): Promise<W
     const how = chosen.includes("[lasp-gpu ")
       ? "this rank's GPU was chosen by the device-tag Vulkan layer (vk-device-tag.ts), whose numbers are missing or too few " +
         "(set LASP_WEBGPU_GPUS to the node's GPU count, or LASP_WEBGPU_ADAPTER to choose one adapter by name)"
-      : "LASP_WEBGPU_ADAPTER (or adapter= in LASP_WEBGPU_FLAGS) names no adapter of this machine";
-    return { ok: false, reason: `${how}: ${(e as Error).message.replace(/\s+/g, " ").trim()}` };
+      : `${chosen.slice("adapter=".length)} ${NAMED_NOT_FOUND}`;
+    return { ok: false, reason: `${how}: ${oneLine(e)}` };
   }
   if (adapter === null) return { ok: false, reason: explainNoAdapter(facts) };
   const ai = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
@@ -283,7 +287,7 @@ export async function checkNamedAdapter(env: NodeJS.ProcessEnv = process.env): P
     await gpu.requestAdapter({ powerPreference: "high-performance" });
     return null;
   } catch (e) {
-    return `${named.slice("adapter=".length)} (LASP_WEBGPU_ADAPTER or adapter= in LASP_WEBGPU_FLAGS) names no adapter of this machine: ${(e as Error).message.replace(/\s+/g, " ").trim()}`;
+    return `${named.slice("adapter=".length)} ${NAMED_NOT_FOUND}: ${oneLine(e)}`;
   }
 }
 
