@@ -206,9 +206,9 @@ export class LaspParser extends CstParser {
     ]);
   });
 
-  /** Settings that take one name: kind, feature (linear), overlap, layout (parallel), dtype, schedule. */
+  /** Settings that take one name: kind, feature (linear), overlap, layout (parallel), dtype, schedule, recompute (train). */
   wordSetting = this.RULE("wordSetting", () => {
-    this.keys(["kind", "feature", "overlap", "layout", "dtype", "schedule"]);
+    this.keys(["kind", "feature", "overlap", "layout", "dtype", "schedule", "recompute"]);
     this.CONSUME(Identifier, { LABEL: "value" });
   });
 

@@ -203,6 +203,8 @@ export const TrainSpec = Type.Object(
     optimizer: OptimizerSpec,
     data: DataSpec,
     seed: Type.Integer({ minimum: 0 }),
+    /** activation recomputation: each layer's forward runs again in its backward instead of keeping its activations */
+    recompute: Type.Boolean(),
     loc: SourceLoc,
   },
   { additionalProperties: false },

@@ -16,7 +16,7 @@ export const KEYWORDS = [
   "kind", "feature", "decay", "rank", "tau", "conv", "rope", "theta",
   "sp", "dp", "overlap", "layout", "block", "bucket",
   "seq", "batch", "accum", "steps", "dtype", "optimizer", "lr", "betas", "weight_decay", "warmup", "schedule",
-  "min_lr_ratio", "clip", "data", "pairs", "seed",
+  "min_lr_ratio", "clip", "data", "pairs", "seed", "recompute",
 ] as const;
 export type Keyword = (typeof KEYWORDS)[number];
 

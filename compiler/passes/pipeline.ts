@@ -10,6 +10,7 @@ import { buildBackwardPass } from "./build-backward.ts";
 import { insertCommPass } from "./insert-comm.ts";
 import { gradSyncPass } from "./grad-sync.ts";
 import { scheduleOverlapPass } from "./schedule-overlap.ts";
+import { recomputePass } from "./recompute.ts";
 import { livenessPass } from "./liveness.ts";
 import { estimatePass } from "./estimate.ts";
 
@@ -21,6 +22,7 @@ export const PIPELINE: readonly Pass[] = [
   insertCommPass, // logical attention / conv -> kernels + collectives per SP method
   gradSyncPass, // all_reduce of every weight gradient over sp x dp
   scheduleOverlapPass, // collectives -> comm_start / comm_wait, overlapped when asked
+  recomputePass, // train { recompute on }: each layer's forward again at the start of its backward
   livenessPass, // free lists
   estimatePass, // FLOPs, activation memory, bytes per rank
 ];

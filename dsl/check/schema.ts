@@ -16,7 +16,7 @@ export const BLOCKS = {
   rope: { title: "rope", rule: "ropeParam", names: ["theta"] },
   layer: { title: "layer override", rule: "layerItem", names: ["linear", "softmax"] },
   parallel: { title: "parallel", rule: "parallelItem", names: ["sp", "dp", "linear", "softmax", "overlap", "layout", "block", "bucket"] },
-  train: { title: "train", rule: "trainItem", names: ["seq", "batch", "accum", "steps", "dtype", "optimizer", "data", "seed"] },
+  train: { title: "train", rule: "trainItem", names: ["seq", "batch", "accum", "steps", "dtype", "optimizer", "data", "seed", "recompute"] },
   optimizer: {
     title: "optimizer",
     rule: "optParam",

@@ -117,11 +117,13 @@ export function checkTrain(ctx: Ctx, section: Setting | undefined, fallback: Spa
       dtypeOk = false;
     }
   }
+  const recomputeS = b.get("recompute");
+  const recompute = recomputeS === undefined ? false : ctx.onOff(ctx.first(recomputeS), "recompute");
   const optimizerSpec = optimizer(ctx, opt);
   const dataSpec = data(ctx, b.get("data"));
-  if (seq === undefined || batch === undefined || accum === undefined || steps === undefined || seed === undefined || !dtypeOk)
+  if (seq === undefined || batch === undefined || accum === undefined || steps === undefined || seed === undefined || recompute === undefined || !dtypeOk)
     return { spec: undefined, spans };
   if (optimizerSpec === undefined || dataSpec === undefined) return { spec: undefined, spans };
   const loc = ctx.loc(section?.nameSpan ?? fallback);
-  return { spec: { seq, batch, accum, steps, dtype: "float32", optimizer: optimizerSpec, data: dataSpec, seed, loc }, spans };
+  return { spec: { seq, batch, accum, steps, dtype: "float32", optimizer: optimizerSpec, data: dataSpec, seed, recompute, loc }, spans };
 }

@@ -48,7 +48,7 @@ export interface TrainRankResult {
 
 /** Checkpoints must match the model and the data, not the parallel layout or the step count. */
 export function trainSpecHash(plan: Plan): string {
-  return hashSpec(plan.spec, ["loc", "steps", "accum", "parallel"]);
+  return hashSpec(plan.spec, ["loc", "steps", "accum", "recompute", "parallel"]);
 }
 
 function resolveResume(where: string): string {

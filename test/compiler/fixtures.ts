@@ -60,6 +60,7 @@ export function makeSpec(o: SpecOptions = {}): Spec {
       seq: o.seq ?? 64,
       batch: o.batch ?? 2,
       accum: 1,
+      recompute: false,
       steps: 10,
       dtype: "float32",
       optimizer: {
