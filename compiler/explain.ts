@@ -21,6 +21,8 @@ export interface ExplainJson {
   batch: number;
   /** micro-batches per optimizer step: layers, totals and activations describe one micro-batch */
   accum: number;
+  /** activation recomputation: backward FLOPs include each layer's recomputed forward */
+  recompute: boolean;
   rankTokens: number[];
   layers: ExplainLayer[];
   totals: Plan["estimates"]["totals"] & { commOps: number; gradBuckets: number };
@@ -39,6 +41,7 @@ export function explainJson(plan: Plan): ExplainJson {
     seq: plan.spec.train.seq,
     batch: plan.spec.train.batch,
     accum: plan.spec.train.accum,
+    recompute: plan.spec.train.recompute,
     rankTokens: e.rankTokens,
     layers: e.layers.map((l) => ({
       index: l.index,
@@ -114,6 +117,9 @@ export function explainText(plan: Plan): string {
           `accum ${j.accum}: each optimizer step runs ${j.accum} micro-batches of ${j.batch / (j.mesh.dp * j.accum)} sequence(s) per replica; ` +
             "the table is per micro-batch, the gradient all-reduce runs once per step",
         ]
+      : []),
+    ...(j.recompute
+      ? ["recompute on: each layer's forward compute runs again in its backward (in FLOP bwd); activations are what stays between them"]
       : []),
     "",
     table(rows),
