@@ -78,6 +78,17 @@ export function simulateText(r: SimResult, hw: HardwareProfile): string {
         .trimEnd(),
     );
   for (const s of r.skipped) lines.push(`skipped ${s.linear}/${s.softmax}: ${s.reason}`);
+  const levers = r.results.filter((x) => x.withRecompute !== undefined);
+  if (levers.length > 0) {
+    lines.push("", "rows that do not fit, with train.recompute=on (each layer's forward again in its backward):");
+    for (const x of levers) {
+      const w = x.withRecompute!;
+      lines.push(
+        `  ${x.linear}/${x.softmax}: ${gib(w.memoryBytesPerDevice)} per device (${w.fits ? "fits" : "still does not fit"}), ` +
+          `${secs(w.stepSeconds)} per step (${(w.stepSeconds / x.stepSeconds).toFixed(2)}x)`,
+      );
+    }
+  }
   lines.push(
     "",
     "step = forward + backward + gradient all-reduce (as the plan schedules them) + AdamW; see docs/COST-MODEL.md" +

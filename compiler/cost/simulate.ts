@@ -50,6 +50,8 @@ export interface MethodResult extends PlanPrediction {
   readonly softmax: SoftmaxMethod;
   /** stepSeconds / stepSeconds of lasp2 + lasp2h (the baseline row) */
   readonly vsLasp2: number;
+  /** where the row does not fit and the spec has recompute off: the same row with train.recompute on */
+  readonly withRecompute?: { readonly stepSeconds: number; readonly memoryBytesPerDevice: number; readonly fits: boolean };
 }
 
 export interface SimResult {
@@ -127,7 +129,18 @@ export function simulate(spec: Spec, gpus: number, hw: HardwareProfile, opts: Si
         skipped.push({ linear, softmax, reason: errs.join("; ") });
         continue;
       }
-      rows.push({ linear, softmax, ...predictPlan(r.plan, hw, dtype) });
+      const p = predictPlan(r.plan, hw, dtype);
+      // the lever for a row that does not fit: activation recomputation (the recompute pass)
+      let withRecompute: MethodResult["withRecompute"];
+      if (!p.fits && !spec.train.recompute) {
+        const s = specFor(spec, gpus, linear, softmax, seq);
+        const rc = compile({ ...s, train: { ...s.train, recompute: true } }).plan;
+        if (rc !== null) {
+          const q = predictPlan(rc, hw, dtype);
+          withRecompute = { stepSeconds: q.stepSeconds, memoryBytesPerDevice: q.memoryBytesPerDevice, fits: q.fits };
+        }
+      }
+      rows.push({ linear, softmax, ...p, ...(withRecompute !== undefined ? { withRecompute } : {}) });
     }
   }
   const base =

@@ -158,3 +158,20 @@ describe("gradient accumulation (train.accum)", () => {
     expect(r.accum).toBe(4);
   });
 });
+
+describe("the recompute lever in simulate", () => {
+  it("a row that does not fit gets the same row with train.recompute on; rows that fit do not", () => {
+    const rc = (s: Spec, on: boolean): Spec => ({ ...s, train: { ...s.train, recompute: on } });
+    const off = predictPlan(plan(specFor(TINY, 2, "lasp2", "lasp2h", TINY.train.seq)), H100_80GB);
+    const on = predictPlan(plan(rc(specFor(TINY, 2, "lasp2", "lasp2h", TINY.train.seq), true)), H100_80GB);
+    expect(on.memoryBytesPerDevice).toBeLessThan(off.memoryBytesPerDevice);
+    expect(on.stepSeconds).toBeGreaterThan(off.stepSeconds);
+    // a device between the two: only recomputation makes the row fit
+    const small: HardwareProfile = { ...H100_80GB, memoryBytes: (on.memoryBytesPerDevice + off.memoryBytesPerDevice) / 2 };
+    const r = simulate(TINY, 2, small, { linear: ["lasp2"], softmax: ["lasp2h"] });
+    expect(r.results[0]!.fits).toBe(false);
+    expect(r.results[0]!.withRecompute).toEqual({ stepSeconds: on.stepSeconds, memoryBytesPerDevice: on.memoryBytesPerDevice, fits: true });
+    expect(simulate(TINY, 2, H100_80GB, { linear: ["lasp2"], softmax: ["lasp2h"] }).results[0]!.withRecompute).toBeUndefined();
+    expect(simulate(rc(TINY, true), 2, small, { linear: ["lasp2"], softmax: ["lasp2h"] }).results[0]!.withRecompute).toBeUndefined();
+  });
+});
