@@ -91,3 +91,8 @@ export class CommError extends Error {
 export function zeroByteCounts(): ByteCounts {
   return { all_gather: 0, reduce_scatter: 0, all_reduce: 0, all_to_all: 0, send_recv: 0, barrier: 0 };
 }
+
+/** Adds `b` into `into`, kind by kind. */
+export function addByteCounts(into: ByteCounts, b: ByteCounts): void {
+  for (const k of Object.keys(into) as (keyof ByteCounts)[]) into[k] += b[k];
+}

@@ -11,17 +11,12 @@ export function planDataSource(plan: Plan, seed: number = plan.spec.train.seed):
   return makeDataSource(t.data, { vocab: plan.spec.model.vocab, seq: t.seq, batch: t.batch, seed });
 }
 
-/** Micro-batches per optimizer step (train.accum). */
-export function accumOf(plan: Plan): number {
-  return plan.spec.train.accum;
-}
-
 /**
  * This rank's share of micro-batch `micro`: rows of its DP replica, tokens at its positions. Replica d holds
  * the rows [d * batch/dp, (d+1) * batch/dp) of the step's batch, cut into `accum` micro-batches in order.
  */
 export function localBatch(plan: Plan, info: RankInfo, dpIndex: number, global: Batch, micro = 0): Batch {
-  const accum = accumOf(plan);
+  const { accum } = plan.spec.train;
   if (!Number.isInteger(micro) || micro < 0 || micro >= accum) throw new RangeError(`micro-batch ${micro} of ${accum}`);
   const B = plan.spec.train.batch / (plan.mesh.dp * accum);
   const first = (dpIndex * accum + micro) * B;

@@ -2,10 +2,10 @@
 // one training step's forward, backward and gradient sync and hands back the loss and summed gradients.
 import * as tf from "@tensorflow/tfjs-core";
 import type { Plan } from "../../compiler/plan/schema.ts";
-import { zeroByteCounts, type ByteCounts } from "../comm/communicator.ts";
+import { addByteCounts, zeroByteCounts, type ByteCounts } from "../comm/communicator.ts";
 import type { Batch } from "../train/data/types.ts";
 import type { Comms, ExecCtx, GradAccum, TimelineEvent } from "./context.ts";
-import { accumOf, localBatch } from "./batch.ts";
+import { localBatch } from "./batch.ts";
 import { Env } from "./env.ts";
 import { runSteps, type RunOptions } from "./interpreter.ts";
 import { rankInfo, type RankInfo } from "./rank-info.ts";
@@ -134,7 +134,7 @@ export async function runOptimizerStep(
   opts: StepOptions,
   onMicro?: (micro: number, local: Batch, r: StepResult) => void,
 ): Promise<StepResult> {
-  const accum = accumOf(m.plan);
+  const { accum } = m.plan.spec.train;
   if (accum === 1) {
     const local = localBatch(m.plan, m.info, dpIndex, global, 0);
     const r = await runTrainStep(m, local, opts);
@@ -160,8 +160,7 @@ export async function runOptimizerStep(
       lossShare += r.lossShare;
       computeSeconds += r.computeSeconds;
       commWaitSeconds += r.commWaitSeconds;
-      for (const g of ["sp", "dp", "world"] as const)
-        for (const k of Object.keys(bytes[g]) as (keyof ByteCounts)[]) bytes[g][k] += r.bytes[g][k];
+      for (const g of ["sp", "dp", "world"] as const) addByteCounts(bytes[g], r.bytes[g]);
       if (events !== null && r.timeline !== null) for (const e of r.timeline) events.push({ ...e, t0: e.t0 + offset, t1: e.t1 + offset });
       last = r;
     }
@@ -183,6 +182,6 @@ export async function runOptimizerStep(
 /** Bytes received per kind, summed over the rank's three groups. */
 export function totalBytes(b: StepResult["bytes"]): ByteCounts {
   const out = zeroByteCounts();
-  for (const g of [b.sp, b.dp, b.world]) for (const k of Object.keys(out) as (keyof ByteCounts)[]) out[k] += g[k];
+  for (const g of [b.sp, b.dp, b.world]) addByteCounts(out, g);
   return out;
 }

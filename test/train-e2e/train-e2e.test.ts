@@ -170,27 +170,26 @@ describe("bad checkpoints are refused", () => {
   }, LIMIT_MS);
 });
 
+/** `run` finished and trained as `ref`: the same loss at every step and final weights, within float32 tolerance. */
+function expectTrainsAsRef(run: Run): void {
+  expect(run.result.code, run.result.stderr).toBe(0);
+  const got = losses(run.metrics);
+  const want = losses(ref.metrics);
+  expect(got.length).toBe(STEPS);
+  for (let i = 0; i < STEPS; i++) expect(Math.abs(got[i]! - want[i]!), `step ${i}: ${got[i]} vs ${want[i]}`).toBeLessThan(TOL.loss);
+  const d = maxWeightDiff(checkpointWeights(stepDir(run.save, STEPS)), checkpointWeights(stepDir(ref.save, STEPS)));
+  expect(d.abs, `worst weight ${d.name}`).toBeLessThan(TOL.weight);
+}
+
 describe("gradient sync across SP ranks", () => {
   it("1 rank (sp 1) and 2 ranks (sp 2) give the same losses and final weights within float32 tolerance", () => {
-    expect(single.result.code, single.result.stderr).toBe(0);
+    expectTrainsAsRef(single);
     expect(single.result.stdout).toMatch(/small on 1 ranks \(sp 1 x dp 1\)/);
-    const l1 = losses(single.metrics);
-    const l2 = losses(ref.metrics);
-    expect(l1.length).toBe(STEPS);
-    for (let i = 0; i < STEPS; i++) expect(Math.abs(l1[i]! - l2[i]!), `step ${i}: ${l1[i]} vs ${l2[i]}`).toBeLessThan(TOL.loss);
-    const d = maxWeightDiff(checkpointWeights(stepDir(single.save, STEPS)), checkpointWeights(stepDir(ref.save, STEPS)));
-    expect(d.abs, `worst weight ${d.name}`).toBeLessThan(TOL.weight);
   });
 });
 
 describe("gradient accumulation", () => {
   it("accum 2 (two micro-batches, one gradient all-reduce per step) trains as accum 1: the same losses and final weights", () => {
-    expect(accum.result.code, accum.result.stderr).toBe(0);
-    const la = losses(accum.metrics);
-    const l2 = losses(ref.metrics);
-    expect(la.length).toBe(STEPS);
-    for (let i = 0; i < STEPS; i++) expect(Math.abs(la[i]! - l2[i]!), `step ${i}: ${la[i]} vs ${l2[i]}`).toBeLessThan(TOL.loss);
-    const d = maxWeightDiff(checkpointWeights(stepDir(accum.save, STEPS)), checkpointWeights(stepDir(ref.save, STEPS)));
-    expect(d.abs, `worst weight ${d.name}`).toBeLessThan(TOL.weight);
+    expectTrainsAsRef(accum);
   });
 });
