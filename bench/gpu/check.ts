@@ -98,7 +98,7 @@ async function main(): Promise<void> {
     await section("linear-check", linearCorrectness);
     await section("softmax-check", softmaxCorrectness);
     await section("linear-speed", () => linearSpeed(args.quick ? [512] : [16384, 65536, 131072], args.quick ? 4 : 16, args.quick ? 32 : 64, 128));
-    await section("linear-speed", () => (args.quick ? blockSweep(256, [64, 128], 4, 32) : blockSweep(65536, [64, 128, 256, 512], 16, 64)));
+    await section("linear-speed", () => (args.quick ? blockSweep(256, [64, 128], 4, 32) : blockSweep(65536, [32, 64, 128, 256, 512], 16, 64)));
   } else if (args.only !== "probe") {
     await section("matmul-check", () => matmulCorrectness(args.quick));
     const sizes = args.quick ? [128] : [1024, 2048, 4096, 8192];

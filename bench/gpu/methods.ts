@@ -126,8 +126,12 @@ function compileOne(a: Args, sp: number, method: Method, seq: number): Plan {
   return r.plan;
 }
 
-/** The intra-block scores [H*C/block, block, block] are the largest tensor: over the binding limit, the GPU skips dispatches. */
+/**
+ * Without the fused WGSL kernels the intra-block scores [H*C/block, block, block] are the largest tensor:
+ * over the binding limit, the GPU skips dispatches. The fused diagonal tile never builds them.
+ */
 function fitsBinding(a: Args, sp: number, seq: number): boolean {
+  if (a.backend === "webgpu" && process.env["LASP_WEBGPU_FUSED"] !== "0") return true;
   return a.heads * Math.ceil(seq / sp) * a.block * 4 <= BINDING_LIMIT;
 }
 

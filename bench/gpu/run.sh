@@ -112,7 +112,31 @@ vktag() {
   timeout 60 ./node vk-tag-probe.mjs "$C/vulkan"
   echo "exit $?"
 }
+teardown() {
+  # how the 4 worker ranks end, against what the main thread holds of Dawn (LASP_DAWN_MAIN, webgpu.ts)
+  echo "== teardown: methods.mjs per LASP_DAWN_MAIN, $(($(date +%s) - T0)) s in"
+  mkdir -p "$W/td"
+  for mode in ${TEARDOWN_MODES:-0 load adapter}; do
+    for args in "--lengths 16K --methods lasp2 --reps 1" "--lengths 16K --methods lasp2 --reps 1" "--lengths 16K,64K --methods lasp2,lasp1 --reps 2"; do
+      # shellcheck disable=SC2086
+      LASP_DAWN_MAIN=$mode timeout -k 5 100 ./node methods.mjs --budget-s 60 --out "$W/td" $args ${TEARDOWN_ARGS:-} >"$W/td.log" 2>&1
+      local rc=$?
+      echo "teardown LASP_DAWN_MAIN=$mode [$args]: exit $rc$([ $rc = 139 ] && echo ' (segmentation fault)'); $(grep -c 'ended on its own' "$W/td.log") workers ended on their own; $(grep -m1 'main thread Dawn' "$W/td.log"); $(($(date +%s) - T0)) s in"
+      [ $rc = 0 ] || tail -4 "$W/td.log"
+    done
+  done
+}
+blocks() {
+  # the whole training step against the linear block size, fused kernels on
+  echo "== blocks: lasp2 step time against block, $(($(date +%s) - T0)) s in"
+  for b in ${BLOCKS:-64 128 256}; do
+    LASP_DAWN_MAIN=${BLOCKS_DAWN_MAIN:-adapter} timeout -k 5 120 ./node methods.mjs --budget-s 80 --out "$W/td" --block "$b" --lengths 64K,128K --methods lasp2 ${TEARDOWN_ARGS:-} >"$W/bl.log" 2>&1
+    echo "block $b: exit $?"
+    grep ' row | ' "$W/bl.log"
+  done
+}
 case "${RUN_MODE:-check}" in
+  teardown) teardown; blocks; echo "== done in $(($(date +%s) - T0)) s"; exit 0 ;;
   fused) fused; echo "== done in $(($(date +%s) - T0)) s"; exit 0 ;;
   methods) methods; exit 0 ;;
   # both in one device call (a fresh machine costs minutes of the session's 15): < 9 min with the defaults

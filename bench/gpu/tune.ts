@@ -65,5 +65,12 @@ export async function dispatchCost(count: number): Promise<void> {
 }
 
 export async function blockSweep(n: number, blocks: number[], bh: number, d: number): Promise<void> {
-  for (const b of blocks) await linearSpeed([n], bh, d, b);
+  for (const b of blocks) {
+    // without the fused diagonal tile the scores [bh*n/b, b, b] are one binding: over 2 GiB the GPU skips it
+    if (process.env["LASP_WEBGPU_FUSED"] === "0" && bh * n * b * 4 > 2147483644) {
+      console.log(`[linear-speed] n=${n} bh=${bh} block=${b}: skipped, unfused scores of ${(bh * n * b * 4) / 2 ** 30} GiB exceed the 2 GiB binding limit`);
+      continue;
+    }
+    await linearSpeed([n], bh, d, b);
+  }
 }

@@ -154,6 +154,9 @@ export async function spreadRanksOverGpus(
       const { BackendUnavailableError } = await import("./index.ts");
       throw new BackendUnavailableError(`--backend webgpu: ${bad}`);
     }
+    const { holdDawnOnMainThread } = await import("./webgpu.ts");
+    const held = await holdDawnOnMainThread();
+    if (process.env["LASP_DAWN_MAIN"] !== undefined) write(`lasp: main thread Dawn: ${held}\n`);
   }
   const tags = prepareRankGpus(ranks);
   if (backend !== "webgpu" || ranks < 2 || tags.gpus < 2) return tags;

@@ -291,6 +291,40 @@ export async function checkNamedAdapter(env: NodeJS.ProcessEnv = process.env): P
   }
 }
 
+const mainHolds = new Map<string, Promise<string>>();
+
+/**
+ * On the main thread, before worker ranks start: loads Dawn here too and opens an adapter that lives until the
+ * process ends, so that Dawn's library and the NVIDIA Vulkan driver stay loaded while the ranks' worker threads
+ * start and end. Without it, 4 worker ranks ending one after another on the H100 crashed the process
+ * (SIGSEGV after the results) in 2 of 3 runs, and in every earlier full run; loading the binding alone, 1 of 3;
+ * with the adapter held, 0 of 6 (bench/gpu/RESULTS.md, 2026-11-27). LASP_DAWN_MAIN: `adapter` (default),
+ * `load` (the binding only), `0` (nothing). Returns what it did.
+ */
+export function holdDawnOnMainThread(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const mode = env["LASP_DAWN_MAIN"] ?? "adapter";
+  if (mode !== "adapter" && mode !== "load") return Promise.resolve("nothing");
+  const held = mainHolds.get(mode);
+  if (held !== undefined) return held;
+  const hold = (async () => {
+    let binding: Binding;
+    try {
+      binding = await loadDawn();
+    } catch {
+      return "no binding";
+    }
+    if (mode === "load") return "binding loaded";
+    const gpu = binding.create(defaultFlags(env).filter((f) => !f.startsWith("adapter=")));
+    gpusKept.push(gpu);
+    const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" }).catch(() => null);
+    if (adapter !== null) adaptersKept.push(adapter);
+    return adapter === null ? "binding loaded, no adapter" : `adapter ${adapter.info.device} held`;
+  })();
+  mainHolds.set(mode, hold);
+  return hold;
+}
+const adaptersKept: GPUAdapter[] = [];
+
 /** Whether `--backend auto` should try WebGPU: LASP_WEBGPU=1/0 forces it; else a loader and a GPU node must exist. */
 export function autoShouldTryWebGPU(env: NodeJS.ProcessEnv = process.env, facts?: GpuFacts): boolean {
   const force = env["LASP_WEBGPU"];

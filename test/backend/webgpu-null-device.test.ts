@@ -3,7 +3,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { startWebGPU, stopWebGPU, webgpuErrorCount, webgpuInfo } from "../../runtime/backend/webgpu.ts";
-import { setTiledMatmulEnabled, tiledMatmulCalls } from "../../runtime/backend/wgsl/matmul-tiled.ts";
+import { setMaxBatchPerDispatch, setTiledMatmulEnabled, tiledMatmulCalls } from "../../runtime/backend/wgsl/matmul-tiled.ts";
 
 describe("webgpu on Dawn's null device", () => {
   afterAll(() => stopWebGPU());
@@ -32,6 +32,22 @@ describe("webgpu on Dawn's null device", () => {
     const err = await device.popErrorScope();
     expect(err?.message ?? null).toBeNull();
     expect(tiledMatmulCalls() - before).toBe(cases.length);
+  });
+
+  it("a batch of 70000 products (over WebGPU's 65535 workgroups per dimension) runs in chunks", async () => {
+    const a = tf.ones([70000, 2, 3]);
+    const b = tf.ones([70000, 3, 2]);
+    // unchunked, tfjs refuses the dispatch (as on the H100 at 16 heads x 4096 blocks)
+    const prev = setMaxBatchPerDispatch(1e9);
+    try {
+      expect(() => tf.matMul(a, b)).toThrow(/Dispatch size exceeds WebGPU limits in Y or Z dimension/);
+    } finally {
+      setMaxBatchPerDispatch(prev);
+    }
+    const y = tf.matMul(a, b);
+    await y.data();
+    expect(y.shape).toEqual([70000, 2, 2]);
+    tf.dispose([a, b, y]);
   });
 
   it("falls back to tfjs's kernel when the tiled one is switched off", async () => {

@@ -113,6 +113,78 @@ export function setTiledMatmulEnabled(on: boolean): void {
   enabled = on;
 }
 
+/**
+ * Matrices per dispatch: both this kernel and tfjs's put the batch in the dispatch's z, which WebGPU caps at
+ * maxComputeWorkgroupsPerDimension (65535). On the H100, 1 rank at 256K tokens with block 64 made 16 heads x
+ * 4096 blocks = 65536 per-block products, and tfjs refused the dispatch. Larger batches run in chunks.
+ */
+let maxBatch = 65535;
+
+/** Lowers the chunk size (tests: the chunked path at small sizes); returns the previous one. */
+export function setMaxBatchPerDispatch(n: number): number {
+  const was = maxBatch;
+  maxBatch = n;
+  return was;
+}
+
+type Kernel = (args: { inputs: tf.NamedTensorInfoMap; backend: WebGPUBackend; attrs: tf.NamedAttrMap }) => tf.TensorInfo;
+const kernelOf = (name: string): Kernel => {
+  const k = tf.getKernel(name, "webgpu");
+  if (k === undefined) throw new Error(`matmul-tiled: tfjs webgpu kernel ${name} is not registered`);
+  return k.kernelFunc as unknown as Kernel;
+};
+
+/**
+ * A batched product of more than maxBatch matrices, as products of at most maxBatch each, concatenated.
+ * Each operand is one matrix broadcast over the batch or a full batch (as the model's products are).
+ */
+function chunkedMatmul(
+  one: Kernel,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  attrs: tf.NamedAttrMap,
+  backend: WebGPUBackend,
+  batch: number,
+  outShape: number[],
+): tf.TensorInfo {
+  const reshape = kernelOf("Reshape");
+  const slice = kernelOf("Slice");
+  const concat = kernelOf("Concat");
+  const made: tf.TensorInfo[] = [];
+  const as3 = (x: tf.TensorInfo): tf.TensorInfo => {
+    const r = x.shape.length;
+    const n = prod(x.shape.slice(0, -2));
+    if (n !== 1 && n !== batch)
+      throw new Error(
+        `matMul: a batch of ${batch} products over ${maxBatch} per dispatch needs each operand's batch to be 1 or ${batch}, got [${x.shape}]`,
+      );
+    const y = reshape({ inputs: { x }, backend, attrs: { shape: [n, x.shape[r - 2]!, x.shape[r - 1]!] } });
+    made.push(y);
+    return y;
+  };
+  const a3 = as3(a);
+  const b3 = as3(b);
+  const part = (x: tf.TensorInfo, s: number, n: number): tf.TensorInfo => {
+    if (x.shape[0] === 1) return x;
+    const y = slice({ inputs: { x }, backend, attrs: { begin: [s, 0, 0], size: [n, x.shape[1]!, x.shape[2]!] } });
+    made.push(y);
+    return y;
+  };
+  const outs: tf.TensorInfo[] = [];
+  for (let s = 0; s < batch; s += maxBatch) {
+    const n = Math.min(maxBatch, batch - s);
+    const pa = part(a3, s, n);
+    const pb = part(b3, s, n);
+    // operands of rank 3: the chunk's product is [n, M, N]
+    outs.push(one({ inputs: { a: pa, b: pb }, backend, attrs }));
+  }
+  const joined = concat({ inputs: outs as unknown as tf.NamedTensorInfoMap, backend, attrs: { axis: 0 } });
+  const out = reshape({ inputs: { x: joined }, backend, attrs: { shape: outShape } });
+  // reshapes share their input's data (reference-counted): each intermediate is let go once
+  for (const t of [...made, ...outs, joined]) backend.disposeData(t.dataId);
+  return out;
+}
+
 /** Replaces the webgpu BatchMatMul kernel by one that uses the tiled shader where planTiledMatmul allows. */
 export function installTiledMatmul(): void {
   if (installed) return;
@@ -122,6 +194,16 @@ export function installTiledMatmul(): void {
   const kernelFunc: tf.KernelFunc = (args) => {
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+    const batchShape = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    const batch = prod(batchShape);
+    if (batch > maxBatch) {
+      const outShape = [
+        ...batchShape,
+        transposeA ? a.shape[a.shape.length - 1]! : a.shape[a.shape.length - 2]!,
+        transposeB ? b.shape[b.shape.length - 2]! : b.shape[b.shape.length - 1]!,
+      ];
+      return chunkedMatmul(kernelFunc as unknown as Kernel, a, b, args.attrs ?? {}, args.backend as WebGPUBackend, batch, outShape);
+    }
     const p = enabled && a.dtype === "float32" && b.dtype === "float32" ? planTiledMatmul(a.shape, b.shape, transposeA, transposeB) : null;
     if (p === null) return original.kernelFunc(args);
     const backend = args.backend as WebGPUBackend;
