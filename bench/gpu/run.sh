@@ -3,7 +3,8 @@
 # installs the Vulkan loader, finds the NVIDIA ICD, probes, runs check.mjs (RUN_MODE=tune: tune.ts; RUN_MODE=fused:
 # the attention kernels with the fused WGSL kernels off, then on;
 # RUN_MODE=methods: methods.mjs, lasp2 vs lasp1 vs ring through plan + executor, < 4.5 min;
-# RUN_MODE=next: the device-tag layer probe, fused (90 s each), then methods in one call, < 9 min); < 6 min.
+# RUN_MODE=next: the device-tag layer probe, fused (90 s each), then methods in one call, < 9 min;
+# RUN_MODE=teardown: how 4 worker ranks end per LASP_DAWN_MAIN, 3 x 3 processes, then a block sweep, ~2.5 min); < 6 min.
 # Locally (lavapipe): LASP_WEBGPU_SOFTWARE=1 SKIP_DEBS=1 VK_DRIVER_FILES=<icd.json> LD_LIBRARY_PATH=<loader dir> bench/gpu/run.sh
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
