@@ -1,6 +1,7 @@
 // `lasp explain`: what a plan moves and computes, per layer and in total, as JSON or a text table.
 // Pure: reads the plan's estimates (compiler/passes/estimate.ts), formats them; no I/O.
 import type { Plan, CommEstimate } from "./plan/schema.ts";
+import { recomputedLayers } from "../dsl/spec.ts";
 
 export interface ExplainLayer {
   index: number;
@@ -21,8 +22,8 @@ export interface ExplainJson {
   batch: number;
   /** micro-batches per optimizer step: layers, totals and activations describe one micro-batch */
   accum: number;
-  /** activation recomputation: backward FLOPs include each layer's recomputed forward */
-  recompute: boolean;
+  /** layers whose forward is recomputed in their backward (train.recompute: the first this many); their backward FLOPs include it */
+  recompute: number;
   rankTokens: number[];
   layers: ExplainLayer[];
   totals: Plan["estimates"]["totals"] & { commOps: number; gradBuckets: number };
@@ -41,7 +42,7 @@ export function explainJson(plan: Plan): ExplainJson {
     seq: plan.spec.train.seq,
     batch: plan.spec.train.batch,
     accum: plan.spec.train.accum,
-    recompute: plan.spec.train.recompute,
+    recompute: recomputedLayers(plan.spec),
     rankTokens: e.rankTokens,
     layers: e.layers.map((l) => ({
       index: l.index,
@@ -118,8 +119,11 @@ export function explainText(plan: Plan): string {
             "the table is per micro-batch, the gradient all-reduce runs once per step",
         ]
       : []),
-    ...(j.recompute
-      ? ["recompute on: each layer's forward compute runs again in its backward (in FLOP bwd); activations are what stays between them"]
+    ...(j.recompute > 0
+      ? [
+          `recompute ${j.recompute === j.layers.length ? "on" : `${j.recompute} of ${j.layers.length} layers (${j.recompute === 1 ? "layer 0" : `layers 0-${j.recompute - 1}`})`}: ` +
+            "the layer's forward compute runs again in its backward (in FLOP bwd); activations are what stays between them",
+        ]
       : []),
     "",
     table(rows),

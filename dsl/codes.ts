@@ -43,6 +43,7 @@ export const CODES = {
   dtype: "LASP4004",
   warmup: "LASP4005",
   textPath: "LASP4006",
+  recomputeLayers: "LASP4007",
   // 9xxx: internal
   internal: "LASP9001",
 } as const satisfies Record<string, `LASP${number}`>;

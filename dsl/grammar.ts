@@ -206,9 +206,9 @@ export class LaspParser extends CstParser {
     ]);
   });
 
-  /** Settings that take one name: kind, feature (linear), overlap, layout (parallel), dtype, schedule, recompute (train). */
+  /** Settings that take one name: kind, feature (linear), overlap, layout (parallel), dtype, schedule (train). */
   wordSetting = this.RULE("wordSetting", () => {
-    this.keys(["kind", "feature", "overlap", "layout", "dtype", "schedule", "recompute"]);
+    this.keys(["kind", "feature", "overlap", "layout", "dtype", "schedule"]);
     this.CONSUME(Identifier, { LABEL: "value" });
   });
 
@@ -288,7 +288,17 @@ export class LaspParser extends CstParser {
       { ALT: () => this.SUBRULE(this.wordSetting, { LABEL: "is" }) },
       { ALT: () => this.SUBRULE(this.optimizerSetting, { LABEL: "is" }) },
       { ALT: () => this.SUBRULE(this.dataSetting, { LABEL: "is" }) },
+      { ALT: () => this.SUBRULE(this.recomputeSetting, { LABEL: "is" }) },
       { ALT: () => this.SUBRULE(this.unknownSetting, { LABEL: "is" }), IGNORE_AMBIGUITIES: true },
+    ]);
+  });
+
+  /** recompute on|off|N (train): activation recomputation in every layer, none, or the first N. */
+  recomputeSetting = this.RULE("recomputeSetting", () => {
+    this.CONSUME(Kw.recompute, { LABEL: "key" });
+    this.OR([
+      { ALT: () => this.CONSUME(Identifier, { LABEL: "value" }) },
+      { ALT: () => this.CONSUME(NumberLit, { LABEL: "value" }) },
     ]);
   });
 

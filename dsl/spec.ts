@@ -203,8 +203,11 @@ export const TrainSpec = Type.Object(
     optimizer: OptimizerSpec,
     data: DataSpec,
     seed: Type.Integer({ minimum: 0 }),
-    /** activation recomputation: each layer's forward runs again in its backward instead of keeping its activations */
-    recompute: Type.Boolean(),
+    /**
+     * activation recomputation: a layer's forward runs again in its backward instead of keeping its
+     * activations; true in every layer, false in none, N (>= 1) in the first N layers
+     */
+    recompute: Type.Union([Type.Boolean(), Type.Integer({ minimum: 1 })]),
     loc: SourceLoc,
   },
   { additionalProperties: false },
@@ -220,3 +223,9 @@ export const Spec = Type.Object(
   { $id: "Spec", additionalProperties: false },
 );
 export type Spec = Static<typeof Spec>;
+
+/** How many layers recompute their forward in the backward (train.recompute): the first this many. */
+export function recomputedLayers(spec: { train: { recompute: boolean | number }; model: { layers: readonly unknown[] } }): number {
+  const r = spec.train.recompute;
+  return r === true ? spec.model.layers.length : r === false ? 0 : Math.min(r, spec.model.layers.length);
+}

@@ -80,12 +80,20 @@ export function simulateText(r: SimResult, hw: HardwareProfile): string {
   for (const s of r.skipped) lines.push(`skipped ${s.linear}/${s.softmax}: ${s.reason}`);
   const levers = r.results.filter((x) => x.withRecompute !== undefined);
   if (levers.length > 0) {
-    lines.push("", "rows that do not fit, with train.recompute=on (each layer's forward again in its backward):");
+    lines.push(
+      "",
+      "rows that do not fit, with train.recompute=on (each layer's forward again in its backward), and with the",
+      "fewest layers recomputed that fit (train.recompute=N: the first N layers):",
+    );
     for (const x of levers) {
       const w = x.withRecompute!;
+      const ratio = (t: number): string => `${(t / x.stepSeconds).toFixed(2)}x`;
       lines.push(
-        `  ${x.linear}/${x.softmax}: ${gib(w.memoryBytesPerDevice)} per device (${w.fits ? "fits" : "still does not fit"}), ` +
-          `${secs(w.stepSeconds)} per step (${(w.stepSeconds / x.stepSeconds).toFixed(2)}x)`,
+        `  ${x.linear}/${x.softmax}: on: ${gib(w.memoryBytesPerDevice)} per device (${w.fits ? "fits" : "still does not fit"}), ` +
+          `${secs(w.stepSeconds)} per step (${ratio(w.stepSeconds)})` +
+          (w.fewest !== undefined
+            ? `; ${w.fewest.layers} of ${w.layers}: ${gib(w.fewest.memoryBytesPerDevice)}, ${secs(w.fewest.stepSeconds)} (${ratio(w.fewest.stepSeconds)})`
+            : ""),
       );
     }
   }

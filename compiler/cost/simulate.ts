@@ -7,6 +7,7 @@ import { compile } from "../index.ts";
 import { formatDiagnostic } from "../../dsl/index.ts";
 import { simulateSchedule, type PhaseTimes } from "./simulate-schedule.ts";
 import { memoryOf, deviceMemory, type MemoryBreakdown } from "./simulate-memory.ts";
+import { DTYPE_BYTES } from "./simulate-compute.ts";
 import type { HardwareProfile, SimDtype } from "./hardware/profile.ts";
 
 export const LINEAR_METHODS: readonly LinearMethod[] = ["lasp2", "lasp1", "ring"];
@@ -50,8 +51,19 @@ export interface MethodResult extends PlanPrediction {
   readonly softmax: SoftmaxMethod;
   /** stepSeconds / stepSeconds of lasp2 + lasp2h (the baseline row) */
   readonly vsLasp2: number;
-  /** where the row does not fit and the spec has recompute off: the same row with train.recompute on */
-  readonly withRecompute?: { readonly stepSeconds: number; readonly memoryBytesPerDevice: number; readonly fits: boolean };
+  /**
+   * where the row does not fit and the spec has recompute off: the same row with train.recompute on (every
+   * layer), and, where that fits, with the fewest layers recomputed that fit (train.recompute=N, the first N)
+   */
+  readonly withRecompute?: RecomputeRow & { readonly fewest?: RecomputeRow };
+}
+
+export interface RecomputeRow {
+  /** layers recomputed (the first this many) */
+  readonly layers: number;
+  readonly stepSeconds: number;
+  readonly memoryBytesPerDevice: number;
+  readonly fits: boolean;
 }
 
 export interface SimResult {
@@ -104,6 +116,36 @@ export function predictPlan(plan: Plan, hw: HardwareProfile, dtype: SimDtype = "
   };
 }
 
+/**
+ * A row that does not fit, with recomputation: every layer, then, where that fits, the fewest layers (the
+ * first N) that fit. N is first read off the two plans' per-layer activations (each recomputed layer saves
+ * what it kept less what it still keeps), then compiled to confirm; one more layer while it does not fit.
+ */
+function recomputeLever(s: Spec, off: Plan, offPrediction: PlanPrediction, hw: HardwareProfile, dtype: SimDtype): MethodResult["withRecompute"] | null {
+  const at = (recompute: boolean | number): { plan: Plan; row: RecomputeRow } | null => {
+    const plan = compile({ ...s, train: { ...s.train, recompute } }).plan;
+    if (plan === null) return null;
+    const q = predictPlan(plan, hw, dtype);
+    const layers = recompute === true ? s.model.layers.length : Number(recompute);
+    return { plan, row: { layers, stepSeconds: q.stepSeconds, memoryBytesPerDevice: q.memoryBytesPerDevice, fits: q.fits } };
+  };
+  const all = at(true);
+  if (all === null) return null;
+  if (!all.row.fits) return all.row;
+  const L = s.model.layers.length;
+  const b = DTYPE_BYTES[dtype];
+  const over = offPrediction.memoryBytesPerDevice - deviceMemory(hw, off.mesh.world);
+  let n = 0;
+  for (let saved = 0; n < L && saved < over; n++)
+    saved += ((off.estimates.layers[n]!.activationBytes - all.plan.estimates.layers[n]!.activationBytes) * b) / 4;
+  for (n = Math.max(1, n); n < L; n++) {
+    const some = at(n);
+    if (some === null) break;
+    if (some.row.fits) return { ...all.row, fewest: some.row };
+  }
+  return all.row;
+}
+
 /** The spec with sp = gpus / dp, the methods and the sequence length replaced. */
 export function specFor(spec: Spec, gpus: number, linear: LinearMethod, softmax: SoftmaxMethod, seq: number): Spec {
   const s = structuredClone(spec);
@@ -132,14 +174,8 @@ export function simulate(spec: Spec, gpus: number, hw: HardwareProfile, opts: Si
       const p = predictPlan(r.plan, hw, dtype);
       // the lever for a row that does not fit: activation recomputation (the recompute pass)
       let withRecompute: MethodResult["withRecompute"];
-      if (!p.fits && !spec.train.recompute) {
-        const s = specFor(spec, gpus, linear, softmax, seq);
-        const rc = compile({ ...s, train: { ...s.train, recompute: true } }).plan;
-        if (rc !== null) {
-          const q = predictPlan(rc, hw, dtype);
-          withRecompute = { stepSeconds: q.stepSeconds, memoryBytesPerDevice: q.memoryBytesPerDevice, fits: q.fits };
-        }
-      }
+      if (!p.fits && !spec.train.recompute)
+        withRecompute = recomputeLever(specFor(spec, gpus, linear, softmax, seq), r.plan, p, hw, dtype) ?? undefined;
       rows.push({ linear, softmax, ...p, ...(withRecompute !== undefined ? { withRecompute } : {}) });
     }
   }

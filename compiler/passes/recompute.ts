@@ -1,4 +1,6 @@
-// Pass recompute (train { recompute on }): activation recomputation per layer. For each layer, the forward
+// Pass recompute (train { recompute on | N }): activation recomputation per layer, in every layer or in the
+// first N (as Megatron-LM's "block" method: any N layers save alike at the peak, which is where the forward
+// ends and every kept activation is live; the first ones also hold theirs longest). For each such layer, the forward
 // buffers its backward reads are made again at the start of that backward by copies of the forward compute
 // steps that made them (and of the steps those read, within the layer), under new names (`<buffer>.rc`), and
 // the layer's backward reads the copies. Liveness (the next pass) then frees the originals right after the
@@ -8,14 +10,15 @@
 // The copies are the same ops on the same inputs, so losses and gradients are bit-identical to recompute
 // off; the cost is one more forward of each layer, counted in its backward FLOPs and the simulated time.
 import { withIds, type Draft, type Graph, type Node } from "../ir/graph.ts";
+import { recomputedLayers } from "../../dsl/spec.ts";
 import type { Pass } from "./pass.ts";
 
 export const RECOMPUTED = ".rc";
 
 const isComm = (n: Node): boolean => n.op === "comm_start" || n.op === "comm_wait";
 
-/** The backward with each layer's recomputation inserted before the layer's first backward step. */
-export function recompute(g: Graph): Draft[] {
+/** The backward with the recomputation of each layer under `layers` inserted before that layer's first backward step. */
+export function recompute(g: Graph, layers: number): Draft[] {
   const producer = new Map<string, Node>();
   for (const n of g.forward) for (const b of n.out) producer.set(b, n);
   const layerOf = (b: string): number | null => producer.get(b)?.layer ?? null;
@@ -56,7 +59,7 @@ export function recompute(g: Graph): Draft[] {
   const started = new Set<number>();
   for (const n of g.backward) {
     const layer = n.layer;
-    if (layer === null) {
+    if (layer === null || layer >= layers) {
       out.push(n);
       continue;
     }
@@ -72,9 +75,10 @@ export function recompute(g: Graph): Draft[] {
 
 export const recomputePass: Pass = {
   name: "recompute",
-  summary: "train { recompute on }: each layer's forward runs again at the start of its backward instead of keeping its activations",
+  summary: "train { recompute on | N }: a layer's forward runs again at the start of its backward instead of keeping its activations (every layer, or the first N)",
   run(g) {
-    if (!g.spec.train.recompute) return g;
-    return { ...g, backward: withIds(recompute(g), "backward") };
+    const layers = recomputedLayers(g.spec);
+    if (layers === 0) return g;
+    return { ...g, backward: withIds(recompute(g, layers), "backward") };
   },
 };

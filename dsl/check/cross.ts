@@ -54,6 +54,11 @@ export function checkCross(ctx: Ctx, m: ModelSpec | undefined, p: ParallelSpec |
       ctx.error("batchDp", `batch ${t.batch} cannot be split evenly over ${over}: use a multiple of ${p.dp * t.accum}`, w.train.batch ?? w.train.accum ?? w.parallel.dp ?? w.trainSpan);
     }
   }
+  if (m !== undefined && t !== undefined && typeof t.recompute === "number" && t.recompute > m.layers.length) {
+    ctx.error("recomputeLayers", `recompute ${t.recompute}: the model has ${m.layers.length} layers (recompute N takes the first N; 'on' takes all)`, w.train.recompute ?? w.trainSpan, {
+      suggestion: "on",
+    });
+  }
   if (t !== undefined) {
     if (t.data.kind === "mqar") {
       const pairsSpan = w.train.pairs ?? w.train.data ?? w.trainSpan;

@@ -1,7 +1,7 @@
 // The train section -> TrainSpec: sequence length (K/M suffixes), batch, accum, steps, dtype, the AdamW
 // optimizer with its schedule, the data source and the seed, every one with a default.
 import type { Span } from "../diagnostic.ts";
-import type { Setting } from "../ast.ts";
+import type { Setting, Value } from "../ast.ts";
 import type { DataSpec, OptimizerSpec, TrainSpec } from "../spec.ts";
 import type { Ctx } from "./context.ts";
 
@@ -14,7 +14,7 @@ const DATA_KINDS = ["mqar", "random", "text"] as const;
 
 export interface TrainResult {
   readonly spec: TrainSpec | undefined;
-  readonly spans: Partial<Record<"seq" | "batch" | "accum" | "steps" | "data" | "pairs" | "warmup", Span>>;
+  readonly spans: Partial<Record<"seq" | "batch" | "accum" | "steps" | "data" | "pairs" | "warmup" | "recompute", Span>>;
 }
 
 function optimizer(ctx: Ctx, s: Setting | undefined): OptimizerSpec | undefined {
@@ -86,10 +86,20 @@ function data(ctx: Ctx, s: Setting | undefined): DataSpec | undefined {
   }
 }
 
+/** recompute on|off|N: N = 0 is off; N is checked against the layer count with the model (cross.ts). */
+function recomputeValue(ctx: Ctx, v: Value | undefined): boolean | number | undefined {
+  if (v?.kind === "number") {
+    const n = ctx.int(v, "recompute", 0);
+    return n === undefined ? undefined : n === 0 ? false : n;
+  }
+  const w = ctx.word(v, "value for 'recompute' (on, off, or how many layers, the first N)", ["on", "off"] as const);
+  return w === undefined ? undefined : w === "on";
+}
+
 export function checkTrain(ctx: Ctx, section: Setting | undefined, fallback: Span): TrainResult {
   const b = ctx.index("train", section?.children ?? []);
   const spans: { -readonly [K in keyof TrainResult["spans"]]: Span } = {};
-  for (const k of ["seq", "batch", "accum", "steps", "data"] as const) {
+  for (const k of ["seq", "batch", "accum", "steps", "data", "recompute"] as const) {
     const s = b.get(k);
     if (s !== undefined) spans[k] = s.values[0]?.span ?? s.span;
   }
@@ -118,7 +128,7 @@ export function checkTrain(ctx: Ctx, section: Setting | undefined, fallback: Spa
     }
   }
   const recomputeS = b.get("recompute");
-  const recompute = recomputeS === undefined ? false : ctx.onOff(ctx.first(recomputeS), "recompute");
+  const recompute = recomputeS === undefined ? false : recomputeValue(ctx, ctx.first(recomputeS));
   const optimizerSpec = optimizer(ctx, opt);
   const dataSpec = data(ctx, b.get("data"));
   if (seq === undefined || batch === undefined || accum === undefined || steps === undefined || seed === undefined || recompute === undefined || !dtypeOk)

@@ -71,6 +71,21 @@ describe("lasp explain", () => {
     const one = await run(["explain", "examples/tiny.lasp"]);
     expect(one.out).toMatch(/gradient all-reduce [\d.]+ MiB in 1 bucket of <= 25\.0 MiB;/);
   });
+  it("says which layers recompute their forward (train.recompute on, N, off), text and JSON", async () => {
+    const all = await run(["explain", "examples/tiny.lasp", "--set", "train.recompute=on"]);
+    expect(all.out).toMatch(/^recompute on: the layer's forward compute runs again in its backward/m);
+    const two = await run(["explain", "examples/tiny.lasp", "--set", "train.recompute=2"]);
+    expect(two.out).toMatch(/^recompute 2 of 4 layers \(layers 0-1\): /m);
+    const one = JSON.parse((await run(["explain", "examples/tiny.lasp", "--json", "--set", "train.recompute=1"])).out);
+    expect(one.recompute).toBe(1);
+    const off = await run(["explain", "examples/tiny.lasp", "--json"]);
+    expect(JSON.parse(off.out).recompute).toBe(0);
+    // recomputing more layers keeps fewer activations
+    const act = async (r: string): Promise<number> =>
+      JSON.parse((await run(["explain", "examples/tiny.lasp", "--json", "--set", `train.recompute=${r}`])).out).totals.activationBytes;
+    const a = [await act("off"), await act("1"), await act("2"), await act("on")];
+    for (let i = 1; i < a.length; i++) expect(a[i]).toBeLessThan(a[i - 1]!);
+  });
   it("reads a compiled plan and prints a table", async () => {
     const out = join(dir, "t.plan.json");
     expect((await run(["compile", "examples/tiny.lasp", "-o", out])).code).toBe(0);

@@ -170,8 +170,29 @@ describe("the recompute lever in simulate", () => {
     const small: HardwareProfile = { ...H100_80GB, memoryBytes: (on.memoryBytesPerDevice + off.memoryBytesPerDevice) / 2 };
     const r = simulate(TINY, 2, small, { linear: ["lasp2"], softmax: ["lasp2h"] });
     expect(r.results[0]!.fits).toBe(false);
-    expect(r.results[0]!.withRecompute).toEqual({ stepSeconds: on.stepSeconds, memoryBytesPerDevice: on.memoryBytesPerDevice, fits: true });
+    expect(r.results[0]!.withRecompute).toMatchObject({ layers: TINY.model.layers.length, stepSeconds: on.stepSeconds, memoryBytesPerDevice: on.memoryBytesPerDevice, fits: true });
     expect(simulate(TINY, 2, H100_80GB, { linear: ["lasp2"], softmax: ["lasp2h"] }).results[0]!.withRecompute).toBeUndefined();
     expect(simulate(rc(TINY, true), 2, small, { linear: ["lasp2"], softmax: ["lasp2h"] }).results[0]!.withRecompute).toBeUndefined();
+  });
+
+  it("where recomputing every layer fits with room, the fewest layers that fit: N fits, N - 1 does not", () => {
+    const L = TINY.model.layers.length;
+    const at = (n: boolean | number) => predictPlan(plan({ ...specFor(TINY, 2, "lasp2", "lasp2h", TINY.train.seq), train: { ...TINY.train, recompute: n } }), H100_80GB);
+    const off = at(false);
+    const on = at(true);
+    // room for a quarter of what recomputing every layer saves: some layers must be recomputed, not all
+    const small: HardwareProfile = { ...H100_80GB, memoryBytes: off.memoryBytesPerDevice - 0.25 * (off.memoryBytesPerDevice - on.memoryBytesPerDevice) };
+    const w = simulate(TINY, 2, small, { linear: ["lasp2"], softmax: ["lasp2h"] }).results[0]!.withRecompute!;
+    expect(w.fits).toBe(true);
+    const f = w.fewest!;
+    expect(f.layers).toBeGreaterThanOrEqual(1);
+    expect(f.layers).toBeLessThan(L);
+    expect(f.fits).toBe(true);
+    expect(f.memoryBytesPerDevice).toBeLessThanOrEqual(small.memoryBytes);
+    expect(f.memoryBytesPerDevice).toBe(at(f.layers).memoryBytesPerDevice);
+    expect(f.stepSeconds).toBeLessThan(w.stepSeconds);
+    expect(f.stepSeconds).toBeGreaterThan(off.stepSeconds);
+    const fewer = f.layers === 1 ? off : at(f.layers - 1);
+    expect(fewer.memoryBytesPerDevice).toBeGreaterThan(small.memoryBytes);
   });
 });

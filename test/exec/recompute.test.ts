@@ -48,6 +48,25 @@ describe("activation recomputation", () => {
       }
     });
 
+  it("recompute 1 (the first layer only): copies in layer 0 alone, activations between off and on, bit-identical", async () => {
+    const over = ["parallel.sp=3"];
+    const [off, one, all] = [plan(over), plan([...over, "train.recompute=1"]), plan([...over, "train.recompute=on"])];
+    const copyLayers = (p: Plan): Set<number | null> => new Set(p.backward.filter((s) => s.out.some((b) => b.endsWith(RECOMPUTED))).map((s) => s.layer));
+    expect(copyLayers(one)).toEqual(new Set([0]));
+    expect(copyLayers(all)).toEqual(new Set([0, 1]));
+    // layer 0 keeps what it keeps under `on`, layer 1 what it keeps under `off`
+    expect(one.estimates.layers[0]!.activationBytes).toBe(all.estimates.layers[0]!.activationBytes);
+    expect(one.estimates.layers[1]!.activationBytes).toBe(off.estimates.layers[1]!.activationBytes);
+    expect(one.estimates.totals.activationBytes).toBeLessThan(off.estimates.totals.activationBytes);
+    expect(one.estimates.totals.activationBytes).toBeGreaterThan(all.estimates.totals.activationBytes);
+    expect(starts(one)).toEqual(starts(off));
+    const [a, b] = [await step(off), await step(one)];
+    for (let r = 0; r < a.length; r++) {
+      expect(b[r]!.lossShare).toBe(a[r]!.lossShare);
+      for (const [n, g] of a[r]!.grads) expect(b[r]!.grads.get(n), `rank ${r} ${n}`).toEqual(g);
+    }
+  });
+
   it("lasp verify with recompute and accum 2: 2 SP ranks equal one device", async () => {
     const rep = await verify(2, ["train.recompute=on", "train.batch=4", "train.accum=2"]);
     expect(rep.bytes).toEqual([]);
