@@ -289,6 +289,7 @@ export class LaspParser extends CstParser {
       { ALT: () => this.SUBRULE(this.optimizerSetting, { LABEL: "is" }) },
       { ALT: () => this.SUBRULE(this.dataSetting, { LABEL: "is" }) },
       { ALT: () => this.SUBRULE(this.recomputeSetting, { LABEL: "is" }) },
+      { ALT: () => this.SUBRULE(this.evalSetting, { LABEL: "is" }) },
       { ALT: () => this.SUBRULE(this.unknownSetting, { LABEL: "is" }), IGNORE_AMBIGUITIES: true },
     ]);
   });
@@ -300,6 +301,18 @@ export class LaspParser extends CstParser {
       { ALT: () => this.CONSUME(Identifier, { LABEL: "value" }) },
       { ALT: () => this.CONSUME(NumberLit, { LABEL: "value" }) },
     ]);
+  });
+
+  /** eval every K batches B holdout F (train): held-out loss every K steps, over B global batches. */
+  evalSetting = this.RULE("evalSetting", () => {
+    this.CONSUME(Kw.eval, { LABEL: "key" });
+    this.OPTION(() => this.CONSUME(Identifier, { LABEL: "value" }));
+    this.MANY(() => this.SUBRULE(this.evalParam, { LABEL: "child" }));
+  });
+
+  evalParam = this.RULE("evalParam", () => {
+    this.keys(["every", "batches", "holdout"]);
+    this.CONSUME(NumberLit, { LABEL: "value" });
   });
 
   optimizerSetting = this.RULE("optimizerSetting", () => {
@@ -352,4 +365,4 @@ export const parser = new LaspParser();
 /** Rules a `--set` value can be parsed with: the rule that parses one item of the setting's block. */
 export type ItemRule =
   | "section" | "modelItem" | "parallelItem" | "trainItem" | "linearItem" | "softmaxItem" | "layerItem"
-  | "normParam" | "decayParam" | "ropeParam" | "optParam" | "dataParam";
+  | "normParam" | "decayParam" | "ropeParam" | "optParam" | "dataParam" | "evalParam";

@@ -190,6 +190,19 @@ export const OptimizerSpec = Type.Object(
 );
 export type OptimizerSpec = Static<typeof OptimizerSpec>;
 
+export const EvalSpec = Type.Object(
+  {
+    /** held-out loss every this many optimizer steps, and after the last */
+    every: Type.Integer({ minimum: 1 }),
+    /** global batches (train.batch sequences each) per evaluation: the same ones every time */
+    batches: Type.Integer({ minimum: 1 }),
+    /** text data: the fraction of the corpus, at its end, kept out of training for evaluation */
+    holdout: Type.Number({ minimum: 0, maximum: 0.5 }),
+  },
+  { additionalProperties: false },
+);
+export type EvalSpec = Static<typeof EvalSpec>;
+
 export const TrainSpec = Type.Object(
   {
     /** total sequence length N (tokens per sequence, before the SP split) */
@@ -203,6 +216,8 @@ export const TrainSpec = Type.Object(
     optimizer: OptimizerSpec,
     data: DataSpec,
     seed: Type.Integer({ minimum: 0 }),
+    /** held-out evaluation (forward only, no gradient); null = none */
+    eval: Type.Union([EvalSpec, Type.Null()]),
     /**
      * activation recomputation: a layer's forward runs again in its backward instead of keeping its
      * activations; true in every layer, false in none, N (>= 1) in the first N layers

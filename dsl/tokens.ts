@@ -15,6 +15,7 @@ export const KEYWORDS = [
   "causal", "layers", "layer", "linear", "softmax",
   "kind", "feature", "decay", "rank", "tau", "conv", "rope", "theta",
   "sp", "dp", "overlap", "layout", "block", "bucket",
+  "eval", "every", "batches", "holdout",
   "seq", "batch", "accum", "steps", "dtype", "optimizer", "lr", "betas", "weight_decay", "warmup", "schedule",
   "min_lr_ratio", "clip", "data", "pairs", "seed", "recompute",
 ] as const;

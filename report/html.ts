@@ -36,6 +36,12 @@ function summary(run: RunData): string {
     ["loss", `${fmtNum(ms[0]!.loss)} -> ${fmtNum(last.loss)}`],
   ];
   if (typeof last.accuracy === "number") rows.push(["final accuracy", `${(last.accuracy * 100).toFixed(1)}%`]);
+  const held = ms.filter((m) => typeof m["evalLoss"] === "number");
+  if (held.length > 0) {
+    const h = held[held.length - 1]!;
+    const acc = typeof h["evalAccuracy"] === "number" ? `, accuracy ${((h["evalAccuracy"]) * 100).toFixed(1)}%` : "";
+    rows.push(["held-out loss (train.eval)", `${fmtNum(held[0]!["evalLoss"] as number)} -> ${fmtNum(h["evalLoss"] as number)} (after step ${h.step + 1})${acc}`]);
+  }
   rows.push(
     ["tokens/s (mean, steps after the first)", fmtNum(avg("tokensPerSec"))],
     ["step time (mean)", `${fmtNum(avg("stepSeconds"))} s: compute ${fmtNum(avg("computeSeconds"))} s, waiting for communication ${fmtNum(avg("commWaitSeconds"))} s`],
@@ -57,7 +63,9 @@ export function renderReport(run: RunData, title = `lasp run report: ${run.dir}`
   parts.push(summary(run));
   if (run.info !== null) parts.push(`<h2>Run</h2>\n<pre>${esc(JSON.stringify(run.info, null, 2))}</pre>`);
   parts.push(`<h2>Training</h2>`);
-  parts.push(lineChart([{ name: "loss", color: "#4c78a8", points: num(ms, "loss") }], { title: "Loss", xLabel: "step", yLabel: "loss" }));
+  const lossSeries: Series[] = [{ name: "loss", color: "#4c78a8", points: num(ms, "loss") }];
+  if (ms.some((m) => typeof m["evalLoss"] === "number")) lossSeries.push({ name: "held-out loss", color: "#e45756", points: num(ms, "evalLoss").filter(([, y]) => Number.isFinite(y)) });
+  parts.push(lineChart(lossSeries, { title: "Loss", xLabel: "step", yLabel: "loss" }));
   if (ms.some((m) => typeof m.accuracy === "number")) {
     parts.push(lineChart([{ name: "accuracy", color: "#54a24b", points: num(ms, "accuracy") }], { title: "Accuracy (scored positions)", xLabel: "step", yLabel: "accuracy", yFromZero: true }));
   }

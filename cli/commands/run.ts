@@ -96,6 +96,16 @@ function summary(s: RunSetup, r: TrainRankResult): string {
       : `  steps ${r.startStep + 1}..${last.step + 1}: loss ${r.losses[0]?.toFixed(4)} -> ${last.loss.toFixed(4)}` +
         (last.accuracy !== undefined ? `, accuracy ${(last.accuracy * 100).toFixed(1)}%` : "") +
         `, ${Math.round(last.tokensPerSec)} tokens/s, ${(last.commBytesPerRank / 2 ** 20).toFixed(2)} MiB received per rank per step`,
+    ...(r.evals.length > 0
+      ? [
+          `  held-out loss (train.eval, ${s.plan.spec.train.eval!.batches} batch(es)): ` +
+            r.evals
+              .slice(-4)
+              .map((e) => `step ${e.step} ${e.loss.toFixed(4)}${e.accuracy !== null ? ` (${(e.accuracy * 100).toFixed(1)}%)` : ""}`)
+              .join(", ") +
+            (r.evals.length > 4 ? ` (last 4 of ${r.evals.length})` : ""),
+        ]
+      : []),
     `  metrics: ${s.args.metricsFile}` + (s.args.saveDir !== null ? `; checkpoints: ${s.args.saveDir}` : ""),
     `  report: npx lasp report ${s.outDir}`,
   ];

@@ -101,6 +101,7 @@ export function opSpec(c: OpConfig): Spec {
       batch: 1,
       accum: 1,
       recompute: false,
+      eval: null,
       steps: 0,
       dtype: "float32",
       optimizer: { kind: "adamw", lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, warmup: 0, schedule: "constant", minLrRatio: 0, clip: 0 },

@@ -16,13 +16,14 @@ export const BLOCKS = {
   rope: { title: "rope", rule: "ropeParam", names: ["theta"] },
   layer: { title: "layer override", rule: "layerItem", names: ["linear", "softmax"] },
   parallel: { title: "parallel", rule: "parallelItem", names: ["sp", "dp", "linear", "softmax", "overlap", "layout", "block", "bucket"] },
-  train: { title: "train", rule: "trainItem", names: ["seq", "batch", "accum", "steps", "dtype", "optimizer", "data", "seed", "recompute"] },
+  train: { title: "train", rule: "trainItem", names: ["seq", "batch", "accum", "steps", "dtype", "optimizer", "data", "seed", "recompute", "eval"] },
   optimizer: {
     title: "optimizer",
     rule: "optParam",
     names: ["lr", "betas", "eps", "weight_decay", "warmup", "schedule", "min_lr_ratio", "clip"],
   },
   data: { title: "data", rule: "dataParam", names: ["pairs"] },
+  eval: { title: "eval", rule: "evalParam", names: ["every", "batches", "holdout"] },
 } as const satisfies Record<string, { title: string; rule: ItemRule; names: readonly string[] }>;
 
 export type BlockName = keyof typeof BLOCKS;
@@ -35,7 +36,7 @@ export const NESTED: Partial<Record<BlockName, Partial<Record<string, BlockName>
   linear: { decay: "decay" },
   softmax: { rope: "rope" },
   layer: { linear: "linear", softmax: "softmax" },
-  train: { optimizer: "optimizer", data: "data" },
+  train: { optimizer: "optimizer", data: "data", eval: "eval" },
 };
 
 /** Blocks a misplaced keyword does belong to, for "'sp' belongs in parallel". */

@@ -2,7 +2,7 @@
 // optimizer with its schedule, the data source and the seed, every one with a default.
 import type { Span } from "../diagnostic.ts";
 import type { Setting, Value } from "../ast.ts";
-import type { DataSpec, OptimizerSpec, TrainSpec } from "../spec.ts";
+import type { DataSpec, EvalSpec, OptimizerSpec, TrainSpec } from "../spec.ts";
 import type { Ctx } from "./context.ts";
 
 export const TRAIN_DEFAULTS = { seq: 2048, batch: 1, accum: 1, steps: 100, seed: 0 } as const;
@@ -49,6 +49,29 @@ function optimizer(ctx: Ctx, s: Setting | undefined): OptimizerSpec | undefined 
   if (kind === undefined || lr === undefined || eps === undefined || weightDecay === undefined || minLrRatio === undefined) return undefined;
   if (clip === undefined || warmup === undefined || beta1 === undefined || beta2 === undefined || schedule === undefined) return undefined;
   return { kind, lr, beta1, beta2, eps, weightDecay, warmup, schedule, minLrRatio, clip };
+}
+
+export const EVAL_DEFAULTS = { batches: 2, holdout: 0.1 } as const;
+
+/** eval [on|off] every K [batches B] [holdout F]: null when absent or off; `every` is required otherwise. */
+function evaluation(ctx: Ctx, s: Setting | undefined): EvalSpec | null | undefined {
+  if (s === undefined) return null;
+  const sw = s.values[0] !== undefined ? ctx.onOff(ctx.first(s), "eval") : true;
+  if (sw === undefined) return undefined;
+  const p = ctx.index("eval", s.children);
+  if (!sw) return null;
+  const everyS = p.get("every");
+  if (everyS === undefined) {
+    ctx.error("missing", "eval needs how often: eval every K (optimizer steps) [batches B] [holdout F]", s.nameSpan, { suggestion: "eval every 10" });
+    return undefined;
+  }
+  const every = ctx.int(ctx.first(everyS), "every", 1);
+  const batchesS = p.get("batches");
+  const batches = batchesS === undefined ? EVAL_DEFAULTS.batches : ctx.int(ctx.first(batchesS), "batches", 1, 4096);
+  const holdoutS = p.get("holdout");
+  const holdout = holdoutS === undefined ? EVAL_DEFAULTS.holdout : ctx.number(ctx.first(holdoutS), "holdout", { min: 0, max: 0.5 });
+  if (every === undefined || batches === undefined || holdout === undefined) return undefined;
+  return { every, batches, holdout };
 }
 
 function data(ctx: Ctx, s: Setting | undefined): DataSpec | undefined {
@@ -131,9 +154,10 @@ export function checkTrain(ctx: Ctx, section: Setting | undefined, fallback: Spa
   const recompute = recomputeS === undefined ? false : recomputeValue(ctx, ctx.first(recomputeS));
   const optimizerSpec = optimizer(ctx, opt);
   const dataSpec = data(ctx, b.get("data"));
+  const evalSpec = evaluation(ctx, b.get("eval"));
   if (seq === undefined || batch === undefined || accum === undefined || steps === undefined || seed === undefined || recompute === undefined || !dtypeOk)
     return { spec: undefined, spans };
-  if (optimizerSpec === undefined || dataSpec === undefined) return { spec: undefined, spans };
+  if (optimizerSpec === undefined || dataSpec === undefined || evalSpec === undefined) return { spec: undefined, spans };
   const loc = ctx.loc(section?.nameSpan ?? fallback);
-  return { spec: { seq, batch, accum, steps, dtype: "float32", optimizer: optimizerSpec, data: dataSpec, seed, recompute, loc }, spans };
+  return { spec: { seq, batch, accum, steps, dtype: "float32", optimizer: optimizerSpec, data: dataSpec, seed, recompute, eval: evalSpec, loc }, spans };
 }

@@ -6,9 +6,9 @@ import { countScored, sliceBatch } from "../train/data/slice.ts";
 import { localPositions, type RankInfo } from "./rank-info.ts";
 
 /** The data source of a plan: one global batch of train.batch sequences per step (all DP replicas). */
-export function planDataSource(plan: Plan, seed: number = plan.spec.train.seed): DataSource {
+export function planDataSource(plan: Plan, seed: number = plan.spec.train.seed, purpose: "train" | "eval" = "train"): DataSource {
   const t = plan.spec.train;
-  return makeDataSource(t.data, { vocab: plan.spec.model.vocab, seq: t.seq, batch: t.batch, seed });
+  return makeDataSource(t.data, { vocab: plan.spec.model.vocab, seq: t.seq, batch: t.batch, seed }, t.eval, purpose);
 }
 
 /**

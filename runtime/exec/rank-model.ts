@@ -30,6 +30,8 @@ export interface StepOptions {
   readonly program?: CompiledProgram;
   /** one micro-batch of an accumulated step (runOptimizerStep); absent: a whole step */
   readonly gradAccum?: GradAccum | null;
+  /** evaluation: the forward (and loss) only; no backward, no gradient sync, no gradients */
+  readonly forwardOnly?: boolean;
 }
 
 export interface StepResult {
@@ -98,11 +100,19 @@ export async function runTrainStep(m: RankModel, local: Batch, opts: StepOptions
   try {
     await phase("forward");
     const lossShare = ((await env.get(plan.loss).data()) as Float32Array)[0]!;
-    await phase("backward");
-    await phase("gradSync");
+    if (opts.forwardOnly === true) {
+      // a collective the forward started for the backward (none in today's plans) still completes on every rank
+      for (const [h, p] of [...x.pending]) {
+        x.pending.delete(h);
+        for (const t of p.unpack(await p.handle.wait())) t.dispose();
+      }
+    } else {
+      await phase("backward");
+      await phase("gradSync");
+    }
     if (x.pending.size > 0) throw new Error(`plan bug: collectives never waited: ${[...x.pending.keys()].join(", ")}`);
     const grads = new Map<string, Float32Array>();
-    if (opts.gradAccum?.mode !== "hold")
+    if (opts.gradAccum?.mode !== "hold" && opts.forwardOnly !== true)
       for (const p of plan.params) grads.set(p.name, ((await env.get(p.grad).data()) as Float32Array).slice());
     const bytes = { sp: m.comms.sp.bytesReceived(), dp: m.comms.dp.bytesReceived(), world: m.comms.world.bytesReceived() };
     return {

@@ -10,8 +10,9 @@ import { hashSpec, loadCheckpoint, latestCheckpoint, saveCheckpoint } from "../t
 import { MetricsWriter, type StepMetrics } from "../train/metrics.ts";
 import { adamwStep, clipGradNorm, createAdamWState, decayMatricesOnly, globalGradNorm } from "../train/optimizer.ts";
 import { lrAt } from "../train/schedule.ts";
-import { lossScale, planDataSource } from "./batch.ts";
-import { createRankModel, runOptimizerStep, setWeights, totalBytes } from "./rank-model.ts";
+import { localBatch, lossScale, planDataSource } from "./batch.ts";
+import type { DataSource } from "../train/data/types.ts";
+import { createRankModel, runOptimizerStep, runTrainStep, setWeights, totalBytes, type RankModel } from "./rank-model.ts";
 import { seedWeights } from "./seed.ts";
 
 export interface TrainArgs {
@@ -37,18 +38,32 @@ export interface TrainArgs {
   readonly checkFinite: boolean;
 }
 
+export interface EvalPoint {
+  /** optimizer steps done when it was measured */
+  readonly step: number;
+  readonly loss: number;
+  readonly accuracy: number | null;
+}
+
 export interface TrainRankResult {
   readonly rank: number;
   readonly startStep: number;
   readonly losses: number[];
   readonly accuracies: (number | null)[];
+  /** held-out evaluations (train.eval), in order */
+  readonly evals: EvalPoint[];
   readonly last: StepMetrics | null;
   readonly backend: string;
 }
 
-/** Checkpoints must match the model and the data, not the parallel layout or the step count. */
+/**
+ * Checkpoints must match the model and the data, not the parallel layout, the step count or how often the
+ * run evaluates; only text's held-out part (train.eval holdout) changes the training data.
+ */
 export function trainSpecHash(plan: Plan): string {
-  return hashSpec(plan.spec, ["loc", "steps", "accum", "recompute", "parallel"]);
+  const t = plan.spec.train;
+  const heldOut = t.eval !== null && t.data.kind === "text" ? { heldOut: t.eval.holdout } : {};
+  return hashSpec({ ...plan.spec, train: { ...t, ...heldOut } }, ["loc", "steps", "accum", "recompute", "parallel", "eval"]);
 }
 
 function resolveResume(where: string): string {
@@ -78,6 +93,37 @@ function accuracyCounts(logits: { data: Float32Array; shape: number[] }, targets
   return [correct, scored];
 }
 
+/**
+ * The held-out loss (train.eval): the forward alone over the same `batches` held-out global batches every
+ * time, each as train.accum micro-batches like a training step, summed over every rank (SP and DP) by one
+ * all-reduce; the mean over the batches. MQAR also gets its accuracy.
+ */
+async function evaluate(ctx: RankContext, model: RankModel, source: DataSource, checkFinite: boolean, step: number): Promise<EvalPoint> {
+  const { plan } = model;
+  const t = plan.spec.train;
+  const e = t.eval!;
+  const wantAccuracy = t.data.kind === "mqar";
+  let share = 0;
+  let correct = 0;
+  let scored = 0;
+  for (let i = 0; i < e.batches; i++) {
+    const global = source.next(i);
+    const scale = lossScale(global);
+    for (let micro = 0; micro < t.accum; micro++) {
+      const local = localBatch(plan, model.info, ctx.dp.rank, global, micro);
+      const r = await runTrainStep(model, local, { checkFinite, recordTimeline: false, lossScale: scale, capture: wantAccuracy ? ["logits"] : [], forwardOnly: true });
+      share += r.lossShare;
+      if (wantAccuracy) {
+        const [c, n] = accuracyCounts(r.captured.get("logits")!, local.targets);
+        correct += c;
+        scored += n;
+      }
+    }
+  }
+  const red = await ctx.world.startAllReduce(Float32Array.of(share, correct, scored), `eval@${step}`).wait();
+  return { step, loss: red[0]! / e.batches, accuracy: wantAccuracy && red[2]! > 0 ? red[1]! / red[2]! : null };
+}
+
 export async function runTrainLoop(ctx: RankContext, a: TrainArgs): Promise<TrainRankResult> {
   const backend = await initBackend(a.backend);
   const { plan } = a;
@@ -95,6 +141,8 @@ export async function runTrainLoop(ctx: RankContext, a: TrainArgs): Promise<Trai
   }
   const model = createRankModel(plan, { sp: ctx.sp, dp: ctx.dp, world: ctx.world }, weights);
   const source = planDataSource(plan);
+  const evalSource = t.eval === null ? null : planDataSource(plan, t.seed, "eval");
+  const evals: EvalPoint[] = [];
   const lead = ctx.rank === 0;
   const metrics = lead && a.metricsFile !== null ? MetricsWriter.open(a.metricsFile, a.resume !== null ? { resumeFromStep: start } : {}) : null;
   const decay = decayMatricesOnly(shapes);
@@ -143,20 +191,33 @@ export async function runTrainLoop(ctx: RankContext, a: TrainArgs): Promise<Trai
         computeSeconds: r.computeSeconds,
         commWaitSeconds: r.commWaitSeconds,
       };
+      const done = step + 1;
+      if (evalSource !== null && (done % t.eval!.every === 0 || done === a.steps)) {
+        const ev = await evaluate(ctx, model, evalSource, a.checkFinite, done);
+        evals.push(ev);
+        last = { ...last, evalLoss: ev.loss, ...(ev.accuracy !== null ? { evalAccuracy: ev.accuracy } : {}) };
+      }
       losses.push(loss);
       accuracies.push(accuracy);
       metrics?.write(last);
       if (lead && a.progress !== "none") {
-        const u = { done: step + 1, loss, tokensPerSec: last.tokensPerSec, commBytesPerStep: commBytes, ...(accuracy !== null ? { accuracy } : {}) };
+        const ev = evals.at(-1)?.step === step + 1 ? evals.at(-1)! : null;
+        const u = {
+          done: step + 1,
+          loss,
+          tokensPerSec: last.tokensPerSec,
+          commBytesPerStep: commBytes,
+          ...(accuracy !== null ? { accuracy } : {}),
+          ...(ev !== null ? { evalLoss: ev.loss, ...(ev.accuracy !== null ? { evalAccuracy: ev.accuracy } : {}) } : {}),
+        };
         if (a.progress === "post") ctx.post({ type: "progress", ...u });
-        else process.stdout.write(`step ${step + 1}/${a.steps} loss ${loss.toFixed(4)}\n`);
+        else process.stdout.write(`step ${step + 1}/${a.steps} loss ${loss.toFixed(4)}${ev !== null ? ` held-out ${ev.loss.toFixed(4)}` : ""}\n`);
       }
       if (timeline && a.outDir !== null) {
         fs.writeFileSync(path.join(a.outDir, `timeline.rank${ctx.rank}.json`), JSON.stringify(r.timeline));
         await ctx.world.barrier(`timeline@${step}`);
         if (lead) mergeTimelines(a.outDir, ctx.world.size);
       }
-      const done = step + 1;
       if (lead && a.saveDir !== null && ((a.saveEvery > 0 && done % a.saveEvery === 0) || done === a.steps)) {
         saveCheckpoint(a.saveDir, specHash, {
           step: done,
@@ -172,7 +233,7 @@ export async function runTrainLoop(ctx: RankContext, a: TrainArgs): Promise<Trai
   } finally {
     metrics?.close();
   }
-  return { rank: ctx.rank, startStep: start, losses, accuracies, last, backend };
+  return { rank: ctx.rank, startStep: start, losses, accuracies, evals, last, backend };
 }
 
 function mergeTimelines(dir: string, ranks: number): void {

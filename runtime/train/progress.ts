@@ -15,6 +15,9 @@ export interface ProgressUpdate {
   readonly tokensPerSec: number;
   /** bytes this rank received in the last step */
   readonly commBytesPerStep: number;
+  /** held-out loss (train.eval), on the steps it was measured */
+  readonly evalLoss?: number;
+  readonly evalAccuracy?: number;
 }
 
 export interface ProgressOptions {
@@ -43,8 +46,10 @@ function fmtRate(x: number): string {
 /** The text after the bar: shared by the TTY and plain forms. */
 export function statusText(u: ProgressUpdate, total: number, etaSeconds: number): string {
   const acc = u.accuracy !== undefined ? ` acc ${(u.accuracy * 100).toFixed(1)}%` : "";
+  const held =
+    u.evalLoss !== undefined ? ` held-out ${u.evalLoss.toFixed(4)}${u.evalAccuracy !== undefined ? ` acc ${(u.evalAccuracy * 100).toFixed(1)}%` : ""}` : "";
   return (
-    `step ${u.done}/${total} loss ${u.loss.toFixed(4)}${acc} ${fmtRate(u.tokensPerSec)} tok/s ` +
+    `step ${u.done}/${total} loss ${u.loss.toFixed(4)}${acc}${held} ${fmtRate(u.tokensPerSec)} tok/s ` +
     `comm ${(u.commBytesPerStep / 1e6).toFixed(2)} MB/step ETA ${formatEta(etaSeconds)}`
   );
 }
@@ -83,7 +88,9 @@ export class Progress {
       this.out.write(`\r${line}${" ".repeat(Math.max(0, this.lastLen - line.length))}`);
       this.lastLen = line.length;
       this.open = true;
-    } else if (u.done % this.every === 0 || u.done === this.total || u.done === this.startStep + 1) {
+      // a held-out measurement stays on screen: the bar goes on below it
+      if (u.evalLoss !== undefined && u.done < this.total) this.finish();
+    } else if (u.done % this.every === 0 || u.done === this.total || u.done === this.startStep + 1 || u.evalLoss !== undefined) {
       this.out.write(text + "\n");
     }
   }

@@ -61,6 +61,7 @@ export function makeSpec(o: SpecOptions = {}): Spec {
       batch: o.batch ?? 2,
       accum: 1,
       recompute: false,
+      eval: null,
       steps: 10,
       dtype: "float32",
       optimizer: {

@@ -23,7 +23,10 @@ export interface DataShape {
 }
 
 /** Stream labels: distinct generators for distinct uses of one seed. */
-export const STREAM = { mqar: 0x6d716172, random: 0x726e6474, text: 0x74657874 } as const;
+export const STREAM = { mqar: 0x6d716172, random: 0x726e6474, text: 0x74657874, textEval: 0x74657665 } as const;
+
+/** The seed of the held-out batches of data without a held-out part (random, MQAR): a stream of their own. */
+export const EVAL_SEED_OFFSET = 0x6576616c;
 
 export function checkShape(kind: string, s: DataShape): void {
   for (const k of ["vocab", "seq", "batch"] as const) {
