@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   run: () => import("./commands/run.ts"),
   op: () => import("./commands/op.ts"),
   verify: () => import("./commands/verify.ts"),
+  eval: () => import("./commands/eval.ts"),
   simulate: () => import("./commands/simulate.ts"),
   report: () => import("./commands/report.ts"),
 };
@@ -28,6 +29,7 @@ function help(): string {
     "  run SPEC|PLAN [--ranks R]       train the model across ranks",
     "  op linear-attention|softmax-attention ...   one attention layer on R ranks",
     "  verify SPEC [--ranks R]         one training step on R ranks vs one device",
+    "  eval SPEC --resume CKPT         held-out loss of a checkpoint on R ranks",
     "  simulate SPEC --gpus G          predict step time and memory on a cluster",
     "  report RUN_DIR                  an HTML report of a run",
     "",

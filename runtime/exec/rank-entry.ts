@@ -1,6 +1,6 @@
 // The SPMD entry every rank runs (a worker thread, or an MPI process): builds the rank's model from the
 // plan and runs the job the launcher asked for. Jobs: "step" (one training step from the seed's weights,
-// used by `lasp verify` and tests), "train" (runtime/exec/train-loop.ts) and "op" (one attention layer,
+// used by `lasp verify` and tests), "train" and "eval" (runtime/exec/train-loop.ts) and "op" (one attention layer,
 // runtime/exec/op-job.ts).
 import type { Plan } from "../../compiler/plan/schema.ts";
 import { initBackend, releaseBackend, type BackendName } from "../backend/index.ts";
@@ -10,7 +10,7 @@ import { assertPlan } from "../../compiler/plan/validate.ts";
 import { seedWeights } from "./seed.ts";
 import { planDataSource, lossScale } from "./batch.ts";
 import { createRankModel, runOptimizerStep, type StepResult } from "./rank-model.ts";
-import { runTrainLoop, type TrainArgs, type TrainRankResult } from "./train-loop.ts";
+import { runEvalJob, runTrainLoop, type EvalArgs, type EvalRankResult, type TrainArgs, type TrainRankResult } from "./train-loop.ts";
 import { opJob, type OpJobArgs, type OpJobResult } from "./op-job.ts";
 import { assertSamePlan, loadCompiledProgram } from "./compiled.ts";
 
@@ -31,7 +31,7 @@ export interface StepJobArgs {
   readonly compiledModule?: string;
 }
 
-export type JobArgs = StepJobArgs | TrainArgs | OpJobArgs;
+export type JobArgs = StepJobArgs | TrainArgs | EvalArgs | OpJobArgs;
 export type StepJobResult = Omit<StepResult, "captured"> & { captured: [string, { data: Float32Array; shape: number[] }][]; backend: string };
 
 async function stepJob(ctx: RankContext, a: StepJobArgs): Promise<StepJobResult> {
@@ -54,7 +54,7 @@ async function stepJob(ctx: RankContext, a: StepJobArgs): Promise<StepJobResult>
   return { ...r, captured: [...r.captured.entries()], backend };
 }
 
-export async function rankMain(ctx: RankContext, args: JobArgs): Promise<StepJobResult | TrainRankResult | OpJobResult> {
+export async function rankMain(ctx: RankContext, args: JobArgs): Promise<StepJobResult | TrainRankResult | EvalRankResult | OpJobResult> {
   assertPlan(args.plan);
   // which of the node's GPUs this rank opens (webgpu): worker threads are all on one node; an MPI
   // process was told its rank on the node by mpiRankContext
@@ -65,6 +65,8 @@ export async function rankMain(ctx: RankContext, args: JobArgs): Promise<StepJob
         return await stepJob(ctx, args);
       case "train":
         return await runTrainLoop(ctx, args);
+      case "eval":
+        return await runEvalJob(ctx, args);
       case "op":
         return await opJob(ctx, args);
       default:

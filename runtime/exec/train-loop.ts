@@ -245,3 +245,42 @@ function mergeTimelines(dir: string, ranks: number): void {
   }
   fs.writeFileSync(path.join(dir, "timeline.json"), JSON.stringify({ ranks: all }));
 }
+
+export interface EvalArgs {
+  readonly job: "eval";
+  /** the plan to evaluate with: its train.eval says which held-out batches */
+  readonly plan: Plan;
+  readonly backend: BackendName;
+  /** a checkpoint dir, or a run dir / checkpoints root whose latest checkpoint is used; null: the seed's initial weights */
+  readonly resume: string | null;
+  /** the spec hash the checkpoint must carry (the spec as trained, before the evaluation settings were added) */
+  readonly specHash: string;
+  readonly checkFinite: boolean;
+}
+
+export interface EvalRankResult extends EvalPoint {
+  readonly backend: string;
+  /** the checkpoint directory read (null: initial weights) */
+  readonly checkpoint: string | null;
+  /** what the held-out batches are (the data source's description) */
+  readonly data: string;
+}
+
+/** `lasp eval`: one held-out evaluation of a checkpoint's weights on every rank (evaluate, above). */
+export async function runEvalJob(ctx: RankContext, a: EvalArgs): Promise<EvalRankResult> {
+  const backend = await initBackend(a.backend);
+  const { plan } = a;
+  let weights = seedWeights(plan);
+  let step = 0;
+  let checkpoint: string | null = null;
+  if (a.resume !== null) {
+    checkpoint = resolveResume(a.resume);
+    const ck = loadCheckpoint(checkpoint, a.specHash);
+    weights = ck.state.weights;
+    step = ck.state.step;
+  }
+  const model = createRankModel(plan, { sp: ctx.sp, dp: ctx.dp, world: ctx.world }, weights);
+  const source = planDataSource(plan, plan.spec.train.seed, "eval");
+  const ev = await evaluate(ctx, model, source, a.checkFinite, step);
+  return { ...ev, backend, checkpoint, data: source.describe() };
+}

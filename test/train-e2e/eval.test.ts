@@ -6,7 +6,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readMetrics } from "../../runtime/train/metrics.ts";
-import { deterministicMetrics, killAll, runLasp, SPEC, type RunResult } from "./helpers.ts";
+import { spawnSync } from "node:child_process";
+import { deterministicMetrics, killAll, ROOT, runLasp, SPEC, type RunResult } from "./helpers.ts";
 
 const STEPS = 7;
 const LIMIT_MS = 300_000;
@@ -26,7 +27,7 @@ beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "lasp-eval-"));
   await Promise.all([
     train("off", ["--ranks", "2"]),
-    train("sp2", ["--ranks", "2", ...EVAL]),
+    train("sp2", ["--ranks", "2", "--save", path.join(tmp, "sp2", "ck"), ...EVAL]),
     train("sp1", ["--ranks", "1", ...EVAL]),
     train("dp2accum2", ["--ranks", "2", "--set", "parallel.sp=1", "--set", "parallel.dp=2", "--set", "train.accum=2", ...EVAL]),
   ]);
@@ -65,5 +66,24 @@ describe("held-out evaluation (train.eval)", () => {
     // held-out batches are not the training batches: the held-out loss is its own number
     const train = readMetrics(runs.get("sp2")!.metrics);
     for (const [s, l] of ref) expect(l).not.toBe(train[s - 1]!.loss);
+  });
+});
+
+describe("lasp eval", () => {
+  const lasp = (args: string[]) => spawnSync(process.execPath, [path.join(ROOT, "cli/lasp.mjs"), "eval", SPEC, "--set", "train.data=random", ...args], { cwd: ROOT, encoding: "utf8" });
+  it("a checkpoint's held-out loss on 1 rank equals what training measured after its last step on 2", () => {
+    const r = lasp([...EVAL, "--ranks", "1", "--resume", path.join(tmp, "sp2", "ck"), "--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    const [step, loss] = held("sp2").at(-1)!;
+    expect(j.step).toBe(step);
+    expect(j.batches).toBe(2);
+    expect(Math.abs(j.loss - loss) / loss).toBeLessThan(1e-4);
+  });
+  it("a missing checkpoint: exit 1 and a message, no stack trace", () => {
+    const r = lasp(["--resume", tmp]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/lasp eval: rank \d threw Error: --resume .*: no checkpoint found there/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
