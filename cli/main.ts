@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   op: () => import("./commands/op.ts"),
   verify: () => import("./commands/verify.ts"),
   eval: () => import("./commands/eval.ts"),
+  generate: () => import("./commands/generate.ts"),
   simulate: () => import("./commands/simulate.ts"),
   report: () => import("./commands/report.ts"),
 };
@@ -30,6 +31,7 @@ function help(): string {
     "  op linear-attention|softmax-attention ...   one attention layer on R ranks",
     "  verify SPEC [--ranks R]         one training step on R ranks vs one device",
     "  eval SPEC --resume CKPT         held-out loss of a checkpoint on R ranks",
+    "  generate SPEC --resume CKPT     continue a prompt with a trained model",
     "  simulate SPEC --gpus G          predict step time and memory on a cluster",
     "  report RUN_DIR                  an HTML report of a run",
     "",

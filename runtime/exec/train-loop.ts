@@ -66,7 +66,7 @@ export function trainSpecHash(plan: Plan): string {
   return hashSpec({ ...plan.spec, train: { ...t, ...heldOut } }, ["loc", "steps", "accum", "recompute", "parallel", "eval"]);
 }
 
-function resolveResume(where: string): string {
+export function resolveResume(where: string): string {
   const roots = [where, path.join(where, "checkpoints")];
   for (const r of roots) if (fs.existsSync(path.join(r, "manifest.json"))) return r;
   for (const r of roots) {
