@@ -125,6 +125,12 @@ export function explainText(plan: Plan): string {
             "the layer's forward compute runs again in its backward (in FLOP bwd); activations are what stays between them",
         ]
       : []),
+    ...(plan.spec.train.eval !== null
+      ? [
+          `eval every ${plan.spec.train.eval.every} steps: ${plan.spec.train.eval.batches} held-out batch(es), the forward alone ` +
+            `(${plan.spec.train.eval.batches * j.accum} forward pass(es) of the table's FLOP fwd, no collective but the forward's and one all-reduce of 3 numbers)`,
+        ]
+      : []),
     "",
     table(rows),
     "",

@@ -80,6 +80,9 @@ describe("lasp explain", () => {
     expect(one.recompute).toBe(1);
     const off = await run(["explain", "examples/tiny.lasp", "--json"]);
     expect(JSON.parse(off.out).recompute).toBe(0);
+    // tiny evaluates every 20 steps on 4 held-out batches
+    expect((await run(["explain", "examples/tiny.lasp"])).out).toMatch(/^eval every 20 steps: 4 held-out batch\(es\), the forward alone \(4 forward pass/m);
+    expect((await run(["explain", "examples/tiny.lasp", "--set", "train.eval=off"])).out).not.toMatch(/^eval every/m);
     // recomputing more layers keeps fewer activations
     const act = async (r: string): Promise<number> =>
       JSON.parse((await run(["explain", "examples/tiny.lasp", "--json", "--set", `train.recompute=${r}`])).out).totals.activationBytes;
