@@ -15,7 +15,7 @@ export const command: Command = {
   summary: "Held-out loss of a checkpoint on R ranks (forward only), as train { eval ... } measures it.",
   usage:
     "lasp eval SPEC|PLAN [--resume CKPT|RUN_DIR] [--ranks R] [--batches B] [--set path=value]... " +
-    "[--backend auto|wasm|cpu|tensorflow|webgpu] [--timeout SECONDS] [--json]",
+    "[--backend auto|wasm|cpu|tensorflow|webgpu] [--timeout SECONDS] [--json] [--transport threads|mpi]",
   async run(argv) {
     const a = parseArgs(argv, {
       resume: { type: "string" },
@@ -25,7 +25,10 @@ export const command: Command = {
       backend: { type: "string" },
       timeout: { type: "string" },
       json: { type: "boolean" },
+      transport: { type: "string" },
     });
+    const transport = flagString(a, "transport") ?? "threads";
+    if (transport !== "threads" && transport !== "mpi") throw new UsageError(`--transport must be threads or mpi, got '${transport}'`);
     if (a.positional.length !== 1) throw new UsageError(a.positional.length === 0 ? "missing SPEC or PLAN" : "expected one SPEC or PLAN");
     const file = a.positional[0]!;
     const ranks = flagString(a, "ranks") === undefined ? undefined : flagInt(a, "ranks", 1, 1);
@@ -54,8 +57,19 @@ export const command: Command = {
     };
     let r: EvalRankResult;
     try {
-      await spreadRanksOverGpus(plan.mesh.world, args.backend);
-      r = (await launchRanks<EvalRankResult>({ sp: plan.mesh.sp, dp: plan.mesh.dp, entry: rankEntryUrl(), args, timeoutMs: timeoutS * 1000 }))[0]!;
+      if (transport === "mpi") {
+        // one rank per process under mpirun; rank 0 reports
+        const { mpiRankContext, mpiFinalize } = await import("../../runtime/comm/mpi/index.ts");
+        const { runEvalJob } = await import("../../runtime/exec/train-loop.ts");
+        const ctx = await mpiRankContext(plan.mesh.sp, plan.mesh.dp, { timeoutMs: timeoutS * 1000 });
+        r = await runEvalJob(ctx, args);
+        const rank = ctx.rank;
+        mpiFinalize();
+        if (rank !== 0) return 0;
+      } else {
+        await spreadRanksOverGpus(plan.mesh.world, args.backend);
+        r = (await launchRanks<EvalRankResult>({ sp: plan.mesh.sp, dp: plan.mesh.dp, entry: rankEntryUrl(), args, timeoutMs: timeoutS * 1000 }))[0]!;
+      }
     } catch (e) {
       process.stderr.write(`lasp eval: ${(e as Error).message}\n`);
       return 1;

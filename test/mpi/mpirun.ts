@@ -59,7 +59,14 @@ export function mpirun(
       const json = stdout
         .split("\n")
         .filter((l) => l.startsWith("{"))
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
+        .flatMap((l) => {
+          // a line of pretty-printed JSON is not an object: skip it (a throw here would leave the promise hanging)
+          try {
+            return [JSON.parse(l) as Record<string, unknown>];
+          } catch {
+            return [];
+          }
+        });
       resolve({ code, signal, stdout, stderr, ms: performance.now() - t0, json });
     });
   });
