@@ -56,6 +56,11 @@ echo "prepare: bundling bench/gpu/methods.ts, methods-rank.ts, runtime/comm/thre
 bundle bench/gpu/methods.ts "$C/methods.mjs"
 bundle bench/gpu/methods-rank.ts "$C/methods-rank.mjs"
 bundle runtime/comm/threads/rank-worker.ts "$C/worker-entry.mjs"
+# the lasp CLI itself (RUN_MODE=cli: lasp verify / run / eval / generate --backend webgpu); its workers load
+# the bundled rank module named by LASP_RANK_ENTRY
+echo "prepare: bundling the lasp CLI and its rank module"
+bundle bench/device-cpu/lasp-entry.ts "$C/lasp.mjs"
+bundle runtime/exec/rank-entry.ts "$C/rank-entry.mjs"
 grep -q 'new URL("./worker-entry.mjs", import.meta.url)' "$C/methods.mjs" || {
   echo "prepare: methods.mjs no longer starts workers from ./worker-entry.mjs (see runtime/comm/threads/launch.ts)" >&2
   exit 1

@@ -23,7 +23,7 @@ xz -dc "$C/node.xz" >"$W/node" && chmod +x "$W/node"
 xz -dc "$C/dawn.node.xz" >"$W/node_modules/webgpu/dist/linux-x64/dawn.node"
 cp "$C/webgpu/index.js" "$C/webgpu/package.json" "$W/node_modules/webgpu/"
 cp "$C/check.mjs" "$W/check.mjs"
-for f in methods.mjs methods-rank.mjs worker-entry.mjs vk-tag-probe.mjs; do [ -f "$C/$f" ] && cp "$C/$f" "$W/$f"; done
+for f in methods.mjs methods-rank.mjs worker-entry.mjs vk-tag-probe.mjs lasp.mjs rank-entry.mjs; do [ -f "$C/$f" ] && cp "$C/$f" "$W/$f"; done
 "$W/node" -v || { echo "FATAL: carried node does not run here"; exit 3; }
 
 if [ "${SKIP_DEBS:-0}" != 1 ]; then
@@ -136,7 +136,31 @@ blocks() {
     grep ' row | ' "$W/bl.log"
   done
 }
+cli() {
+  # the lasp CLI end to end on this GPU: verify (2 ranks vs 1 device), a short training run with held-out
+  # evaluation and checkpoints, lasp eval of the checkpoint, lasp generate from it (random data: the bundle has
+  # no builtin corpus path)
+  [ -f lasp.mjs ] || { echo "== cli: not carried"; return; }
+  local spec=$HERE/../../examples/tiny.lasp
+  local sets=(--set train.data=random --set train.eval.every=5)
+  export LASP_RANK_ENTRY=$W/rank-entry.mjs
+  echo "== cli: lasp verify, 2 ranks vs 1 device, --backend webgpu, $(($(date +%s) - T0)) s in"
+  timeout 120 ./node lasp.mjs verify "$spec" --ranks 2 --backend webgpu "${sets[@]}" 2>&1 | grep -v '^Warning'
+  echo "exit ${PIPESTATUS[0]}"
+  echo "== cli: lasp run, 2 ranks, 10 steps, --backend webgpu, $(($(date +%s) - T0)) s in"
+  timeout 150 ./node lasp.mjs run "$spec" --ranks 2 --steps 10 --backend webgpu --out "$W/cli-run" --save "$W/cli-run/ck" "${sets[@]}" 2>&1 | grep -v '^Warning'
+  echo "exit ${PIPESTATUS[0]}"
+  cp "$W/cli-run/metrics.jsonl" "$OUT/cli-metrics.jsonl" 2>/dev/null
+  echo "== cli: lasp eval of that checkpoint on 1 rank, $(($(date +%s) - T0)) s in"
+  timeout 90 ./node lasp.mjs eval "$spec" --ranks 1 --resume "$W/cli-run/ck" --backend webgpu "${sets[@]}" 2>&1 | grep -v '^Warning'
+  echo "exit ${PIPESTATUS[0]}"
+  echo "== cli: lasp generate from it, $(($(date +%s) - T0)) s in"
+  timeout 90 ./node lasp.mjs generate "$spec" --resume "$W/cli-run/ck" --prompt-tokens 1,2,3 --tokens 16 --temperature 0 --backend webgpu "${sets[@]}" 2>&1 | grep -v '^Warning'
+  echo "exit ${PIPESTATUS[0]}"
+  unset LASP_RANK_ENTRY
+}
 case "${RUN_MODE:-check}" in
+  cli) cli; echo "== done in $(($(date +%s) - T0)) s"; exit 0 ;;
   teardown) teardown; blocks; echo "== done in $(($(date +%s) - T0)) s"; exit 0 ;;
   fused) fused; echo "== done in $(($(date +%s) - T0)) s"; exit 0 ;;
   methods) methods; exit 0 ;;
