@@ -99,5 +99,6 @@ export class Progress {
   finish(): void {
     if (this.open) this.out.write("\n");
     this.open = false;
+    this.lastLen = 0;
   }
 }

@@ -74,4 +74,20 @@ describe("progress", () => {
     expect(lines.every((l) => l.endsWith("\n") && !l.includes("\r"))).toBe(true);
     expect(lines[0]).toContain("acc 50.0%");
   });
+
+  it("a held-out measurement is always printed, and on a TTY stays on screen above the bar", () => {
+    const lines: string[] = [];
+    const p = new Progress(25, { out: { write: (s: string) => lines.push(s) }, every: 10, now: () => 0 });
+    for (let d = 1; d <= 25; d++) p.update({ done: d, loss: 1, tokensPerSec: 10, commBytesPerStep: 0, ...(d === 7 ? { evalLoss: 0.75, evalAccuracy: 0.25 } : {}) });
+    expect(lines.map((l) => l.split(" ")[1])).toEqual(["1/25", "7/25", "10/25", "20/25", "25/25"]);
+    expect(lines[1]).toContain("loss 1.0000 held-out 0.7500 acc 25.0% ");
+    let out = "";
+    const tty = new Progress(10, { out: { write: (s: string) => (out += s), isTTY: true, columns: 200 }, now: () => 0 });
+    tty.update({ done: 1, loss: 2, tokensPerSec: 1, commBytesPerStep: 0 });
+    tty.update({ done: 2, loss: 2, tokensPerSec: 1, commBytesPerStep: 0, evalLoss: 1.5 });
+    tty.update({ done: 3, loss: 2, tokensPerSec: 1, commBytesPerStep: 0 });
+    tty.finish();
+    // the step-2 line, with its held-out loss, ends with a newline; step 3's bar starts below it
+    expect(out).toMatch(/step 2\/10 loss 2\.0000 held-out 1\.5000 [^\r\n]*\n\r\[[#-]+\] step 3\/10/);
+  });
 });
