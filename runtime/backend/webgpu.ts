@@ -292,13 +292,14 @@ export async function checkNamedAdapter(env: NodeJS.ProcessEnv = process.env): P
 }
 
 const mainHolds = new Map<string, Promise<string>>();
+const adaptersKept: GPUAdapter[] = [];
 
 /**
  * On the main thread, before worker ranks start: loads Dawn here too and opens an adapter that lives until the
  * process ends, so that Dawn's library and the NVIDIA Vulkan driver stay loaded while the ranks' worker threads
  * start and end. Without it, 4 worker ranks ending one after another on the H100 crashed the process
  * (SIGSEGV after the results) in 2 of 3 runs, and in every earlier full run; loading the binding alone, 1 of 3;
- * with the adapter held, 0 of 6 (bench/gpu/RESULTS.md, 2026-11-27). LASP_DAWN_MAIN: `adapter` (default),
+ * with the adapter held, 0 of 3, then 0 of 5 more (bench/gpu/RESULTS.md, 2026-11-27). LASP_DAWN_MAIN: `adapter` (default),
  * `load` (the binding only), `0` (nothing). Returns what it did.
  */
 export function holdDawnOnMainThread(env: NodeJS.ProcessEnv = process.env): Promise<string> {
@@ -323,7 +324,6 @@ export function holdDawnOnMainThread(env: NodeJS.ProcessEnv = process.env): Prom
   mainHolds.set(mode, hold);
   return hold;
 }
-const adaptersKept: GPUAdapter[] = [];
 
 /** Whether `--backend auto` should try WebGPU: LASP_WEBGPU=1/0 forces it; else a loader and a GPU node must exist. */
 export function autoShouldTryWebGPU(env: NodeJS.ProcessEnv = process.env, facts?: GpuFacts): boolean {

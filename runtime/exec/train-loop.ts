@@ -192,8 +192,9 @@ export async function runTrainLoop(ctx: RankContext, a: TrainArgs): Promise<Trai
         commWaitSeconds: r.commWaitSeconds,
       };
       const done = step + 1;
+      let ev: EvalPoint | null = null;
       if (evalSource !== null && (done % t.eval!.every === 0 || done === a.steps)) {
-        const ev = await evaluate(ctx, model, evalSource, a.checkFinite, done);
+        ev = await evaluate(ctx, model, evalSource, a.checkFinite, done);
         evals.push(ev);
         last = { ...last, evalLoss: ev.loss, ...(ev.accuracy !== null ? { evalAccuracy: ev.accuracy } : {}) };
       }
@@ -201,7 +202,6 @@ export async function runTrainLoop(ctx: RankContext, a: TrainArgs): Promise<Trai
       accuracies.push(accuracy);
       metrics?.write(last);
       if (lead && a.progress !== "none") {
-        const ev = evals.at(-1)?.step === step + 1 ? evals.at(-1)! : null;
         const u = {
           done: step + 1,
           loss,
