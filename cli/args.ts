@@ -109,3 +109,18 @@ export function flagInt(a: ParsedArgs, name: string, dflt: number, min = 1): num
   if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`--${name} must be an integer >= ${min}, got '${v}'`);
   return Number(v);
 }
+
+/** --transport threads|mpi (default threads). */
+export function flagTransport(a: ParsedArgs): "threads" | "mpi" {
+  const t = flagString(a, "transport") ?? "threads";
+  if (t !== "threads" && t !== "mpi") throw new UsageError(`--transport must be threads or mpi, got '${t}'`);
+  return t;
+}
+
+/** --timeout SECONDS as milliseconds (default 120 s): any positive number of seconds. */
+export function flagTimeoutMs(a: ParsedArgs, dfltSeconds = 120): number {
+  const v = flagString(a, "timeout");
+  const s = Number(v ?? String(dfltSeconds));
+  if (!(s > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got '${v}'`);
+  return s * 1000;
+}

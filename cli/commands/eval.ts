@@ -6,7 +6,7 @@ import { spreadRanksOverGpus } from "../../runtime/backend/vk-device-tag.ts";
 import { rankEntryUrl } from "../../runtime/exec/rank-entry-url.ts";
 import { trainSpecHash, type EvalArgs, type EvalRankResult } from "../../runtime/exec/train-loop.ts";
 import { EVAL_DEFAULTS } from "../../dsl/check/train.ts";
-import { UsageError, flagBool, flagInt, flagList, flagString, parseArgs } from "../args.ts";
+import { UsageError, flagBool, flagInt, flagList, flagString, flagTimeoutMs, flagTransport, parseArgs } from "../args.ts";
 import { loadInput } from "../input.ts";
 import type { Command } from "../main.ts";
 import { parseBackend } from "./verify.ts";
@@ -27,8 +27,7 @@ export const command: Command = {
       json: { type: "boolean" },
       transport: { type: "string" },
     });
-    const transport = flagString(a, "transport") ?? "threads";
-    if (transport !== "threads" && transport !== "mpi") throw new UsageError(`--transport must be threads or mpi, got '${transport}'`);
+    const transport = flagTransport(a);
     if (a.positional.length !== 1) throw new UsageError(a.positional.length === 0 ? "missing SPEC or PLAN" : "expected one SPEC or PLAN");
     const file = a.positional[0]!;
     const ranks = flagString(a, "ranks") === undefined ? undefined : flagInt(a, "ranks", 1, 1);
@@ -40,8 +39,7 @@ export const command: Command = {
       process.stderr.write(`lasp eval: --resume ${resume}: no such file or directory\n`);
       return 1;
     }
-    const timeoutS = Number(flagString(a, "timeout") ?? "120");
-    if (!(timeoutS > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got '${flagString(a, "timeout")}'`);
+    const timeoutMs = flagTimeoutMs(a);
     // the checkpoint matches the spec as trained; the evaluation settings are the spec's, or the defaults
     const t = trained.spec.train;
     const base = t.eval ?? { every: 1, batches: EVAL_DEFAULTS.batches, holdout: EVAL_DEFAULTS.holdout };
@@ -61,14 +59,14 @@ export const command: Command = {
         // one rank per process under mpirun; rank 0 reports
         const { mpiRankContext, mpiFinalize } = await import("../../runtime/comm/mpi/index.ts");
         const { runEvalJob } = await import("../../runtime/exec/train-loop.ts");
-        const ctx = await mpiRankContext(plan.mesh.sp, plan.mesh.dp, { timeoutMs: timeoutS * 1000 });
+        const ctx = await mpiRankContext(plan.mesh.sp, plan.mesh.dp, { timeoutMs });
         r = await runEvalJob(ctx, args);
         const rank = ctx.rank;
         mpiFinalize();
         if (rank !== 0) return 0;
       } else {
         await spreadRanksOverGpus(plan.mesh.world, args.backend);
-        r = (await launchRanks<EvalRankResult>({ sp: plan.mesh.sp, dp: plan.mesh.dp, entry: rankEntryUrl(), args, timeoutMs: timeoutS * 1000 }))[0]!;
+        r = (await launchRanks<EvalRankResult>({ sp: plan.mesh.sp, dp: plan.mesh.dp, entry: rankEntryUrl(), args, timeoutMs }))[0]!;
       }
     } catch (e) {
       process.stderr.write(`lasp eval: ${(e as Error).message}\n`);

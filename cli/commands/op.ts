@@ -7,7 +7,7 @@ import { OP_KINDS, type OpKind } from "../../compiler/op/config.ts";
 import { opTensors } from "../../compiler/op/inputs.ts";
 import { runOpPlan, runOpsMpi, type OpRunResult } from "../../runtime/exec/op-job.ts";
 import { readSafetensors, writeSafetensors, type SafetensorsContent } from "../../runtime/io/safetensors.ts";
-import { UsageError, flagBool, flagInt, flagString, parseArgs } from "../args.ts";
+import { UsageError, flagBool, flagInt, flagString, flagTransport, parseArgs } from "../args.ts";
 import type { Command } from "../main.ts";
 import { parseBackend } from "./verify.ts";
 
@@ -90,8 +90,7 @@ export const command: Command = {
     const overlap = !flagBool(a, "no-overlap");
     const built = buildOpPlan({ kind, ranks, method, causal, block, layout, overlap, H, N, dk, dv, lambdas, backward });
     if (built.plan === null) return fail(built.errors.map((e) => e.message).join("\nlasp op: "));
-    const transport = flagString(a, "transport") ?? "threads";
-    if (transport !== "threads" && transport !== "mpi") throw new UsageError(`--transport must be threads or mpi, got '${transport}'`);
+    const transport = flagTransport(a);
     let r: OpRunResult;
     try {
       if (transport === "mpi") {

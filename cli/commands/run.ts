@@ -8,7 +8,7 @@ import { launchRanks } from "../../runtime/comm/threads/launch.ts";
 import { spreadRanksOverGpus } from "../../runtime/backend/vk-device-tag.ts";
 import type { TrainArgs, TrainRankResult } from "../../runtime/exec/train-loop.ts";
 import { Progress, type ProgressUpdate } from "../../runtime/train/progress.ts";
-import { UsageError, flagBool, flagInt, flagList, flagString, parseArgs } from "../args.ts";
+import { UsageError, flagBool, flagInt, flagList, flagString, flagTimeoutMs, flagTransport, parseArgs } from "../args.ts";
 import { loadInput } from "../input.ts";
 import type { Command } from "../main.ts";
 import { parseBackend } from "./verify.ts";
@@ -64,10 +64,8 @@ function setup(argv: string[]): RunSetup | number {
     return 1;
   }
   const timelineStep = flagString(a, "timeline-step") === undefined ? Math.min(1, steps - 1) : flagInt(a, "timeline-step", 0, 0);
-  const timeoutS = Number(flagString(a, "timeout") ?? "120");
-  if (!(timeoutS > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got '${flagString(a, "timeout")}'`);
-  const transport = flagString(a, "transport") ?? "threads";
-  if (transport !== "threads" && transport !== "mpi") throw new UsageError(`--transport must be threads or mpi, got '${transport}'`);
+  const timeoutMs = flagTimeoutMs(a);
+  const transport = flagTransport(a);
   const args: TrainArgs = {
     job: "train",
     plan,
@@ -83,7 +81,7 @@ function setup(argv: string[]): RunSetup | number {
     checkFinite: !flagBool(a, "no-check-finite"),
   };
   fs.writeFileSync(path.join(outDir, "run.json"), JSON.stringify({ spec: file, model: plan.spec.model.name, mesh: plan.mesh, steps, backend: args.backend, transport, argv }, null, 2));
-  return { plan, args: transport === "mpi" ? { ...args, progress: args.progress === "none" ? "none" : "print" } : args, outDir, timeoutMs: timeoutS * 1000, transport };
+  return { plan, args: transport === "mpi" ? { ...args, progress: args.progress === "none" ? "none" : "print" } : args, outDir, timeoutMs, transport };
 }
 
 function summary(s: RunSetup, r: TrainRankResult): string {

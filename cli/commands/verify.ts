@@ -2,7 +2,7 @@
 // the same seed; per layer the max relative error of activations and weight gradients; exit 1 on excess.
 import { BACKEND_NAMES, type BackendName } from "../../runtime/backend/index.ts";
 import { verifySpec, type Compared, type VerifyReport } from "../../runtime/exec/verify.ts";
-import { UsageError, flagBool, flagInt, flagList, flagString, parseArgs } from "../args.ts";
+import { UsageError, flagBool, flagInt, flagList, flagString, flagTransport, parseArgs } from "../args.ts";
 import { loadInput } from "../input.ts";
 import type { Command } from "../main.ts";
 
@@ -31,8 +31,7 @@ export const command: Command = {
       json: { type: "boolean" },
       transport: { type: "string" },
     });
-    const transport = flagString(a, "transport") ?? "threads";
-    if (transport !== "threads" && transport !== "mpi") throw new UsageError(`--transport must be threads or mpi, got '${transport}'`);
+    const transport = flagTransport(a);
     if (a.positional.length !== 1) throw new UsageError("expected one SPEC");
     const tolerance = Number(flagString(a, "tolerance") ?? "1e-4");
     if (!(tolerance > 0)) throw new UsageError(`--tolerance must be a positive number, got '${flagString(a, "tolerance")}'`);
